@@ -1,0 +1,363 @@
+"""The provider-neutral declarations: what a platform team asks for.
+
+These pydantic models are the stack-config contract of DESIGN.md (camelCase in the file, snake_case
+in Python) and the typed Python API team repos use. They are frozen; they import nothing of Pulumi.
+Checks that need only one field (a name's syntax, a region the catalog knows) live here; checks
+across the tree (duplicate names, references, capacity) live in :mod:`strata.declarations.checks`.
+"""
+
+from __future__ import annotations
+
+import difflib
+import ipaddress
+import re
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+from pydantic.alias_generators import to_camel
+
+from strata.catalog import load_catalog
+
+_DNS_LABEL = re.compile(r"^[a-z]([-a-z0-9]*[a-z0-9])?$")
+NAME_MAX = 30
+
+
+def _dns_label(value: str) -> str:
+    if not _DNS_LABEL.match(value) or len(value) > NAME_MAX:
+        raise ValueError(
+            f"must be a DNS label: lowercase letters, digits and '-', starting with a letter, "
+            f"not ending with '-', at most {NAME_MAX} characters"
+        )
+    return value
+
+
+def _suggest(value: str, known: list[str]) -> str:
+    close = difflib.get_close_matches(value, known, n=3, cutoff=0.6)
+    return f"; did you mean {', '.join(close)}?" if close else ""
+
+
+def _known_data_class(value: str) -> str:
+    known = sorted(load_catalog().data_classes)
+    if value not in known:
+        raise ValueError(f"not a data class in the catalog; allowed: {', '.join(known)}")
+    return value
+
+
+def _known_jurisdiction(value: str) -> str:
+    known = sorted(load_catalog().jurisdictions)
+    if value not in known:
+        raise ValueError(
+            f"not a jurisdiction in the catalog; allowed: {', '.join(known)}{_suggest(value, known)}"
+        )
+    return value
+
+
+def _version_string(value: Any) -> Any:
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        raise ValueError(
+            f'must be a quoted string such as "1.35" (YAML reads an unquoted {value} as a number)'
+        )
+    return value
+
+
+def _version_format(value: str) -> str:
+    if not re.fullmatch(r"1\.\d{1,3}", value):
+        raise ValueError('must be a Kubernetes minor version such as "1.35"')
+    return value
+
+
+def _one_or_many(value: Any) -> Any:
+    return [value] if isinstance(value, str) else value
+
+
+def _cidr(value: str) -> str:
+    try:
+        ipaddress.ip_network(value, strict=True)
+    except ValueError as exc:
+        raise ValueError(f"must be a CIDR block such as 203.0.113.0/24 ({exc})") from None
+    return value
+
+
+Name = Annotated[str, AfterValidator(_dns_label)]
+DataClassName = Annotated[str, AfterValidator(_known_data_class)]
+JurisdictionName = Annotated[str, AfterValidator(_known_jurisdiction)]
+KubernetesVersion = Annotated[str, BeforeValidator(_version_string), AfterValidator(_version_format)]
+Cidr = Annotated[str, AfterValidator(_cidr)]
+
+
+class Spec(BaseModel):
+    """Base of every declaration: frozen, camelCase aliases, unknown keys rejected."""
+
+    model_config = ConfigDict(
+        frozen=True,
+        extra="forbid",
+        alias_generator=to_camel,
+        validate_by_name=True,
+        validate_by_alias=True,
+        serialize_by_alias=True,
+    )
+
+
+# ---------------------------------------------------------------- substrates
+
+
+class AwsSubstrate(Spec):
+    """An AWS region and how many of its availability zones the pool spans."""
+
+    region: Annotated[str, AfterValidator(lambda v: _check_region("aws", v))]
+    zones: int = Field(3, ge=1, le=6)
+
+
+class GcpSubstrate(Spec):
+    """A GCP project, region, and how many of the region's zones the pool spans."""
+
+    project: Annotated[str, Field(pattern=r"^[a-z][-a-z0-9]{4,28}[a-z0-9]$")]
+    region: Annotated[str, AfterValidator(lambda v: _check_region("gcp", v))]
+    zones: int = Field(3, ge=1, le=4)
+
+
+def _check_region(kind: str, region: str) -> str:
+    known = sorted(load_catalog().regions[kind])
+    if region not in known:
+        article = "an" if kind == "aws" else "a"
+        raise ValueError(f"not {article} {kind.upper()} region in the catalog{_suggest(region, known)}")
+    return region
+
+
+class Host(Spec):
+    """One bare-metal host of a site's inventory."""
+
+    name: Name
+    address: str
+    vcpus: int = Field(gt=0)
+    memory_gib: float = Field(gt=0)
+    gpus: int = Field(0, ge=0)
+
+
+class SshAccess(Spec):
+    user: str = Field(min_length=1)
+
+
+class BareMetalSubstrate(Spec):
+    """A company's own site: a country and an inventory of hosts reachable over SSH."""
+
+    site: Name
+    country: str = Field(pattern=r"^[A-Z]{2}$")
+    hosts: tuple[Host, ...] = Field(min_length=1)
+    ssh: SshAccess
+
+
+class Substrate(Spec):
+    """Where machines come from: exactly one of ``aws``, ``gcp``, ``bareMetal``."""
+
+    aws: AwsSubstrate | None = None
+    gcp: GcpSubstrate | None = None
+    bare_metal: BareMetalSubstrate | None = None
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> Substrate:
+        given = [k for k, v in (("aws", self.aws), ("gcp", self.gcp), ("bareMetal", self.bare_metal)) if v]
+        if len(given) != 1:
+            got = ", ".join(given) if given else "none"
+            raise ValueError(f"must hold exactly one of aws, gcp, bareMetal; got {got}")
+        return self
+
+    @property
+    def kind(self) -> str:
+        """``aws`` | ``gcp`` | ``bareMetal``."""
+        return "aws" if self.aws else "gcp" if self.gcp else "bareMetal"
+
+    @property
+    def region(self) -> str | None:
+        chosen = self.aws or self.gcp
+        return chosen.region if chosen else None
+
+    @property
+    def zones(self) -> int:
+        chosen = self.aws or self.gcp
+        return chosen.zones if chosen else 1
+
+
+def _wrap_substrate(value: Any) -> Any:
+    if isinstance(value, AwsSubstrate):
+        return Substrate(aws=value)
+    if isinstance(value, GcpSubstrate):
+        return Substrate(gcp=value)
+    if isinstance(value, BareMetalSubstrate):
+        return Substrate(bare_metal=value)
+    return value
+
+
+# ---------------------------------------------------------------- capacity and machines
+
+
+class Capacity(Spec):
+    """A pool's budget: what all its clusters together may draw."""
+
+    vcpus: int = Field(ge=0)
+    memory_gib: float = Field(ge=0)
+    gpus: int = Field(0, ge=0)
+
+
+class Machine(Spec):
+    """A machine shape; the planner picks the cheapest catalog type that satisfies it."""
+
+    vcpus: int = Field(gt=0)
+    memory_gib: float = Field(gt=0)
+    gpus: int = Field(0, ge=0)
+
+
+class NodePool(Spec):
+    """A group of identical nodes that autoscales between ``min`` and ``max``."""
+
+    name: Name
+    machine: Machine
+    # ``max`` is declared before ``min`` so that the bound check can name ``min`` in its path.
+    max: int = Field(gt=0)
+    min: int = Field(ge=0)
+
+    @field_validator("min")
+    @classmethod
+    def _bounds(cls, value: int, info: ValidationInfo) -> int:
+        upper = info.data.get("max")
+        if upper is not None and value > upper:
+            raise ValueError(f"must not exceed max ({upper})")
+        return value
+
+
+# ---------------------------------------------------------------- tenants and frameworks
+
+
+class Quota(Spec):
+    cpu: float = Field(gt=0)
+    memory_gib: float = Field(gt=0)
+
+
+class Tenant(Spec):
+    """A team's slice of a cluster, at one of three isolation levels."""
+
+    name: Name
+    isolation: Literal["namespace", "virtual", "dedicated"] = "namespace"
+    runtime: Literal["default", "gvisor", "kata"] = "default"
+    groups: tuple[str, ...] = ()
+    data_classes: tuple[DataClassName, ...] = ()
+    quota: Quota | None = None
+
+
+class FrameworkSpec(Spec):
+    """What every framework shares: a name, the tenant it runs for, the data class it holds."""
+
+    name: Name
+    tenant: Name
+    data_class: DataClassName | None = None
+
+
+class KafkaSpec(FrameworkSpec):
+    brokers: int = Field(3, ge=1)
+    storage_gib: int = Field(100, gt=0)
+
+
+class SparkSpec(FrameworkSpec):
+    pass
+
+
+class FlinkSpec(FrameworkSpec):
+    pass
+
+
+class ElasticsearchSpec(FrameworkSpec):
+    nodes: int = Field(3, ge=1)
+    storage_gib: int = Field(100, gt=0)
+
+
+FRAMEWORK_KINDS = ("kafka", "spark", "flink", "elasticsearch")
+
+
+class Framework(Spec):
+    """Exactly one of ``kafka``, ``spark``, ``flink``, ``elasticsearch``."""
+
+    kafka: KafkaSpec | None = None
+    spark: SparkSpec | None = None
+    flink: FlinkSpec | None = None
+    elasticsearch: ElasticsearchSpec | None = None
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> Framework:
+        given = [k for k in FRAMEWORK_KINDS if getattr(self, k) is not None]
+        if len(given) != 1:
+            got = ", ".join(given) if given else "none"
+            raise ValueError(f"must hold exactly one of {', '.join(FRAMEWORK_KINDS)}; got {got}")
+        return self
+
+    @property
+    def kind(self) -> str:
+        return next(k for k in FRAMEWORK_KINDS if getattr(self, k) is not None)
+
+    @property
+    def spec(self) -> FrameworkSpec:
+        value: FrameworkSpec = getattr(self, self.kind)
+        return value
+
+
+def _wrap_framework(value: Any) -> Any:
+    for kind, cls in (("kafka", KafkaSpec), ("spark", SparkSpec), ("flink", FlinkSpec)):
+        if type(value) is cls:
+            return Framework(**{kind: value})
+    if isinstance(value, ElasticsearchSpec):
+        return Framework(elasticsearch=value)
+    return value
+
+
+# ---------------------------------------------------------------- clusters, pools, environment
+
+
+class ApiEndpoint(Spec):
+    """Who may reach a cluster's API server.
+
+    Private by default. ``publicAccessCidrs`` opens a public endpoint limited to those networks
+    (deploy runners outside the network): an explicit, visible choice, never a default.
+    """
+
+    public_access_cidrs: tuple[Cidr, ...] = ()
+
+    @property
+    def public(self) -> bool:
+        return bool(self.public_access_cidrs)
+
+
+class KubernetesClusterArgs(Spec):
+    """A Kubernetes cluster nested on a resource pool."""
+
+    name: Name
+    version: KubernetesVersion
+    node_pools: tuple[NodePool, ...] = Field(min_length=1)
+    api_endpoint: ApiEndpoint = ApiEndpoint()
+    tenants: tuple[Tenant, ...] = ()
+    frameworks: tuple[Annotated[Framework, BeforeValidator(_wrap_framework)], ...] = ()
+
+
+class ResourcePoolArgs(Spec):
+    """One site: network, identity, key and a capacity budget on one substrate."""
+
+    name: Name
+    substrate: Annotated[Substrate, BeforeValidator(_wrap_substrate)]
+    capacity: Capacity | None = None
+    clusters: tuple[KubernetesClusterArgs, ...] = ()
+
+
+class EnvironmentArgs(Spec):
+    """One environment: the whole content of a stack's ``environment`` key."""
+
+    name: Name
+    jurisdiction: Annotated[tuple[JurisdictionName, ...], BeforeValidator(_one_or_many), Field(min_length=1)]
+    owner: Name
+    pools: tuple[ResourcePoolArgs, ...] = Field(min_length=1)

@@ -1,0 +1,51 @@
+"""Reading a stack file (``stacks/Pulumi.<env>.yaml``) and finding its environment."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from strata.declarations.errors import Problem, SpecError
+
+ENVIRONMENT_SUFFIX = ":environment"
+
+
+def find_environment_key(config: Mapping[str, Any], source: str | None = None) -> str:
+    """The one config key whose name ends in ``:environment`` (its prefix is the project name)."""
+    keys = [k for k in config if str(k).endswith(ENVIRONMENT_SUFFIX)]
+    if len(keys) != 1:
+        found = ", ".join(keys) if keys else "none"
+        raise SpecError(
+            [Problem("config", f"must hold exactly one key ending in '{ENVIRONMENT_SUFFIX}' (found: {found})")],
+            source,
+        )
+    return str(keys[0])
+
+
+def decode_config_value(value: Any) -> Any:
+    """Object config reaches a program as a JSON string; a stack file holds it as YAML."""
+    if isinstance(value, str):
+        try:
+            return json.loads(value)
+        except json.JSONDecodeError:
+            return value
+    return value
+
+
+def read_stack_file(path: Path) -> tuple[str, Any]:
+    """Return ``(config key, environment mapping)`` of a stack file."""
+    source = str(path)
+    try:
+        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise SpecError([Problem("(file)", f"not valid YAML: {exc}")], source) from None
+    except OSError as exc:
+        raise SpecError([Problem("(file)", f"cannot be read: {exc.strerror}")], source) from None
+    if not isinstance(doc, dict) or not isinstance(doc.get("config"), dict):
+        raise SpecError([Problem("config", "a stack file needs a top-level 'config' mapping")], source)
+    key = find_environment_key(doc["config"], source)
+    return key, decode_config_value(doc["config"][key])

@@ -1,0 +1,243 @@
+"""Pure planning: machine shapes → machine types, the capacity ledger, and cost.
+
+Everything here is a plain function of the declarations and the catalog; nothing imports Pulumi.
+Components only turn a plan into resources.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from strata.catalog import Catalog, MachineType, Stage
+from strata.declarations.errors import Problem
+from strata.declarations.models import EnvironmentArgs, KubernetesClusterArgs, Machine, ResourcePoolArgs
+
+#: Hours in a month for monthly estimates (365 × 24 / 12), as cloud pricing pages use.
+HOURS_PER_MONTH = 730
+COST_BASIS = "on-demand list-price estimate in the catalog's reference region (USD/month)"
+
+
+@dataclass(frozen=True)
+class Resources:
+    """An amount of capacity: vCPUs, memory and GPUs."""
+
+    vcpus: float = 0
+    memory_gib: float = 0
+    gpus: int = 0
+
+    def __add__(self, other: Resources) -> Resources:
+        return Resources(self.vcpus + other.vcpus, self.memory_gib + other.memory_gib, self.gpus + other.gpus)
+
+    def times(self, n: int) -> Resources:
+        return Resources(self.vcpus * n, self.memory_gib * n, self.gpus * n)
+
+    def over(self, budget: Resources) -> list[str]:
+        """The dimensions in which this amount exceeds ``budget``."""
+        dims = (("vcpus", self.vcpus, budget.vcpus), ("memoryGib", self.memory_gib, budget.memory_gib),
+                ("gpus", self.gpus, budget.gpus))
+        return [f"{name} {_num(mine)} > {_num(limit)}" for name, mine, limit in dims if mine > limit]
+
+    def as_dict(self) -> dict[str, float]:
+        return {"vcpus": _num(self.vcpus), "memoryGib": _num(self.memory_gib), "gpus": self.gpus}
+
+
+def _num(x: float) -> float:
+    return int(x) if float(x).is_integer() else round(x, 2)
+
+
+@dataclass(frozen=True)
+class Cost:
+    """Monthly cost range: at every node pool's ``min`` and at its ``max``."""
+
+    at_min: float = 0.0
+    at_max: float = 0.0
+
+    def __add__(self, other: Cost) -> Cost:
+        return Cost(self.at_min + other.at_min, self.at_max + other.at_max)
+
+    def as_dict(self) -> dict[str, float]:
+        return {"atMin": round(self.at_min, 2), "atMax": round(self.at_max, 2)}
+
+
+@dataclass(frozen=True)
+class NodePoolPlan:
+    name: str
+    machine: Machine
+    machine_type: MachineType
+    min: int
+    max: int
+    draw: Resources
+    cost: Cost
+
+
+@dataclass(frozen=True)
+class ClusterPlan:
+    name: str
+    version: str
+    stage: Stage | None
+    node_pools: tuple[NodePoolPlan, ...]
+    draw: Resources
+    cost: Cost
+    spec: KubernetesClusterArgs
+
+
+@dataclass(frozen=True)
+class PoolPlan:
+    name: str
+    substrate: str
+    region: str | None
+    country: str | None
+    budget: Resources | None
+    drawn: Resources
+    clusters: tuple[ClusterPlan, ...]
+    cost: Cost
+    spec: ResourcePoolArgs
+
+
+@dataclass(frozen=True)
+class EnvironmentPlan:
+    name: str
+    owner: str
+    jurisdictions: tuple[str, ...]
+    pools: tuple[PoolPlan, ...]
+    cost: Cost
+    today: dt.date
+    problems: tuple[Problem, ...] = field(default=())
+
+
+def choose_machine_type(catalog: Catalog, substrate: str, machine: Machine) -> MachineType | None:
+    """The cheapest catalog type on ``substrate`` that satisfies ``machine``.
+
+    GPU shapes are matched only to GPU types and CPU shapes only to CPU types, so a CPU pool never
+    lands on (and pays for) an accelerator. Ties on price go to the smaller type, then the name.
+    """
+    wants_gpu = machine.gpus > 0
+    fits = [
+        t
+        for t in catalog.machine_types.get(substrate, ())
+        if (t.gpus > 0) == wants_gpu
+        and t.vcpus >= machine.vcpus
+        and t.memory_gib >= machine.memory_gib
+        and t.gpus >= machine.gpus
+    ]
+    if not fits:
+        return None
+    return min(fits, key=lambda t: (t.usd_per_hour, t.vcpus, t.memory_gib, t.name))
+
+
+def _machine_draw(machine: Machine) -> Resources:
+    return Resources(machine.vcpus, machine.memory_gib, machine.gpus)
+
+
+def plan_cluster(
+    catalog: Catalog, substrate: str, cluster: KubernetesClusterArgs, today: dt.date, path: str
+) -> tuple[ClusterPlan | None, list[Problem]]:
+    """Plan one cluster on a substrate; ``path`` is where the cluster sits in the spec."""
+    problems: list[Problem] = []
+    node_pools: list[NodePoolPlan] = []
+    pricing = catalog.pricing.get(substrate)
+    control_plane = (pricing.control_plane_usd_per_hour * HOURS_PER_MONTH) if pricing else 0.0
+    cost = Cost(control_plane, control_plane)
+    draw = Resources()
+    for i, np in enumerate(cluster.node_pools):
+        chosen = choose_machine_type(catalog, substrate, np.machine)
+        if chosen is None:
+            m = np.machine
+            problems.append(
+                Problem(
+                    f"{path}.nodePools[{i}].machine",
+                    f"no {substrate} machine type in the catalog has at least {m.vcpus} vCPUs, "
+                    f"{_num(m.memory_gib)} GiB and {m.gpus} GPUs",
+                    m.model_dump(by_alias=True),
+                )
+            )
+            continue
+        np_draw = _machine_draw(np.machine).times(np.max)
+        np_cost = Cost(
+            chosen.usd_per_hour * HOURS_PER_MONTH * np.min, chosen.usd_per_hour * HOURS_PER_MONTH * np.max
+        )
+        node_pools.append(NodePoolPlan(np.name, np.machine, chosen, np.min, np.max, np_draw, np_cost))
+        draw = draw + np_draw
+        cost = cost + np_cost
+    if problems:
+        return None, problems
+    lifecycle = catalog.version(substrate, cluster.version)
+    stage = lifecycle.stage(today) if lifecycle else None
+    return ClusterPlan(cluster.name, cluster.version, stage, tuple(node_pools), draw, cost, cluster), []
+
+
+def pool_budget(pool: ResourcePoolArgs) -> Resources | None:
+    """The pool's capacity budget; on bare metal the sum of its hosts when ``capacity`` is omitted."""
+    if pool.capacity is not None:
+        c = pool.capacity
+        return Resources(c.vcpus, c.memory_gib, c.gpus)
+    bm = pool.substrate.bare_metal
+    if bm is not None:
+        total = Resources()
+        for h in bm.hosts:
+            total = total + Resources(h.vcpus, h.memory_gib, h.gpus)
+        return total
+    return None
+
+
+def plan_pool(
+    catalog: Catalog, pool: ResourcePoolArgs, today: dt.date, path: str
+) -> tuple[PoolPlan | None, list[Problem]]:
+    """Plan a pool and its capacity ledger: the clusters' draws must fit the budget."""
+    kind = pool.substrate.kind
+    problems: list[Problem] = []
+    clusters: list[ClusterPlan] = []
+    for j, cluster in enumerate(pool.clusters):
+        cplan, cprobs = plan_cluster(catalog, kind, cluster, today, f"{path}.clusters[{j}]")
+        problems += cprobs
+        if cplan:
+            clusters.append(cplan)
+    if problems:
+        return None, problems
+    drawn = Resources()
+    for c in clusters:
+        drawn = drawn + c.draw
+    budget = pool_budget(pool)
+    if budget is not None:
+        over = drawn.over(budget)
+        if over:
+            detail = "; ".join(
+                f"{c.name} draws {c.draw.vcpus:g} vCPUs, {c.draw.memory_gib:g} GiB, {c.draw.gpus} GPUs"
+                for c in clusters
+            )
+            problems.append(
+                Problem(
+                    f"{path}.capacity",
+                    f"pool {pool.name!r} is over-drawn ({', '.join(over)}): its clusters draw max × machine "
+                    f"of every node pool — {detail}",
+                    budget.as_dict(),
+                )
+            )
+    region = pool.substrate.region
+    country = None
+    if region:
+        r = catalog.region(kind, region)
+        country = r.country if r else None
+    elif pool.substrate.bare_metal:
+        country = pool.substrate.bare_metal.country
+    cost = Cost()
+    for c in clusters:
+        cost = cost + c.cost
+    return PoolPlan(pool.name, kind, region, country, budget, drawn, tuple(clusters), cost, pool), problems
+
+
+def plan_environment(catalog: Catalog, env: EnvironmentArgs, today: dt.date) -> EnvironmentPlan:
+    """Plan the whole environment. Problems (unsatisfiable shapes, over-drawn pools) are returned
+    in ``EnvironmentPlan.problems``, all of them, for the caller to reject."""
+    pools: list[PoolPlan] = []
+    problems: list[Problem] = []
+    for i, pool in enumerate(env.pools):
+        pplan, pprobs = plan_pool(catalog, pool, today, f"pools[{i}]")
+        problems += pprobs
+        if pplan:
+            pools.append(pplan)
+    cost = Cost()
+    for p in pools:
+        cost = cost + p.cost
+    return EnvironmentPlan(env.name, env.owner, env.jurisdiction, tuple(pools), cost, today, tuple(problems))

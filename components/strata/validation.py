@@ -1,0 +1,53 @@
+"""The one entry point that validates a whole environment, before anything is registered.
+
+Validation happens in two passes that each report every problem they find: first the structure
+(types, unknown keys, names, catalog look-ups of single fields), then — once the structure is
+sound — the relations between parts (duplicate names, references, versions per substrate, zones)
+and the plan itself (machine shapes the catalog can satisfy, the capacity ledger).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from typing import Any
+
+from pydantic import ValidationError
+
+from strata.catalog import Catalog, load_catalog
+from strata.declarations.checks import check_environment, problems_from_validation_error
+from strata.declarations.errors import SpecError
+from strata.declarations.models import EnvironmentArgs
+from strata.planner import EnvironmentPlan, plan_environment
+
+
+def validate_environment(
+    env: EnvironmentArgs | Mapping[str, Any],
+    *,
+    catalog: Catalog | None = None,
+    today: dt.date | None = None,
+    source: str | None = None,
+) -> tuple[EnvironmentArgs, EnvironmentPlan]:
+    """Validate a whole environment and plan it; raise :class:`SpecError` with every problem.
+
+    Accepts the stack file's mapping (camelCase keys only) or an :class:`EnvironmentArgs` built in
+    Python. Returns the declaration and its plan. Nothing here touches Pulumi.
+    """
+    catalog = catalog or load_catalog()
+    today = today or dt.date.today()
+    if not isinstance(env, EnvironmentArgs):
+        try:
+            env = EnvironmentArgs.model_validate(env, by_alias=True, by_name=False)
+        except ValidationError as err:
+            raise SpecError(problems_from_validation_error(err), source) from None
+    plan = plan_environment(catalog, env, today)
+    problems = check_environment(env, catalog) + list(plan.problems)
+    if problems:
+        raise SpecError(problems, source)
+    return env, plan
+
+
+def parse_environment(data: Mapping[str, Any], *, source: str | None = None) -> EnvironmentArgs:
+    """Parse and validate the content of a stack's ``environment`` key."""
+    env, _ = validate_environment(data, source=source)
+    return env
