@@ -78,7 +78,7 @@ def _duplicates(names: list[str], path: str, what: str) -> list[Problem]:
     return out
 
 
-def _check_cluster(
+def check_cluster(
     catalog: Catalog, kind: str, cluster: KubernetesClusterArgs, path: str
 ) -> list[Problem]:
     problems: list[Problem] = []
@@ -115,7 +115,7 @@ def _check_cluster(
     return problems
 
 
-def _check_pool(catalog: Catalog, pool: ResourcePoolArgs, path: str) -> list[Problem]:
+def check_pool(catalog: Catalog, pool: ResourcePoolArgs, path: str) -> list[Problem]:
     problems: list[Problem] = []
     kind = pool.substrate.kind
     chosen = pool.substrate.aws or pool.substrate.gcp
@@ -132,7 +132,7 @@ def _check_pool(catalog: Catalog, pool: ResourcePoolArgs, path: str) -> list[Pro
     if bm is not None:
         problems += _duplicates([h.name for h in bm.hosts], f"{path}.substrate.bareMetal.hosts", "host")
     for j, cluster in enumerate(pool.clusters):
-        problems += _check_cluster(catalog, kind, cluster, f"{path}.clusters[{j}]")
+        problems += check_cluster(catalog, kind, cluster, f"{path}.clusters[{j}]")
     return problems
 
 
@@ -142,7 +142,7 @@ def check_environment(env: EnvironmentArgs, catalog: Catalog) -> list[Problem]:
     problems = _duplicates([p.name for p in env.pools], "pools", "pool")
     cluster_paths: dict[str, str] = {}
     for i, pool in enumerate(env.pools):
-        problems += _check_pool(catalog, pool, f"pools[{i}]")
+        problems += check_pool(catalog, pool, f"pools[{i}]")
         for j, c in enumerate(pool.clusters):
             here = f"pools[{i}].clusters[{j}]"
             if c.name in cluster_paths:

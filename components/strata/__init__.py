@@ -1,0 +1,76 @@
+"""Strata: a software cloud provider as code, on Pulumi.
+
+The public API is what this module exports. Declarations (``*Args``, ``NodePool``, ``Machine``,
+substrates, tenants, frameworks) are pure pydantic models; ``Environment``, ``ResourcePool`` and
+``KubernetesCluster`` are Pulumi ComponentResources built from them.
+"""
+
+from strata.catalog import Catalog, Stage, load_catalog
+from strata.cluster import KubernetesCluster
+from strata.declarations import (
+    ApiEndpoint,
+    AwsSubstrate,
+    BareMetalSubstrate,
+    Capacity,
+    ElasticsearchSpec,
+    EnvironmentArgs,
+    FlinkSpec,
+    Framework,
+    GcpSubstrate,
+    Host,
+    KafkaSpec,
+    KubernetesClusterArgs,
+    Machine,
+    NodePool,
+    Problem,
+    Quota,
+    ResourcePoolArgs,
+    SparkSpec,
+    SpecError,
+    SshAccess,
+    Substrate,
+    Tenant,
+)
+from strata.environment import Environment
+from strata.errors import InvalidSpecError
+from strata.labels import Ownership
+from strata.planner import EnvironmentPlan, plan_environment
+from strata.pool import ResourcePool
+from strata.validation import parse_environment, validate_environment
+
+__all__ = [
+    "ApiEndpoint",
+    "AwsSubstrate",
+    "BareMetalSubstrate",
+    "Capacity",
+    "Catalog",
+    "ElasticsearchSpec",
+    "Environment",
+    "EnvironmentArgs",
+    "EnvironmentPlan",
+    "FlinkSpec",
+    "Framework",
+    "GcpSubstrate",
+    "Host",
+    "InvalidSpecError",
+    "KafkaSpec",
+    "KubernetesCluster",
+    "KubernetesClusterArgs",
+    "Machine",
+    "NodePool",
+    "Ownership",
+    "Problem",
+    "Quota",
+    "ResourcePool",
+    "ResourcePoolArgs",
+    "SparkSpec",
+    "SpecError",
+    "SshAccess",
+    "Stage",
+    "Substrate",
+    "Tenant",
+    "load_catalog",
+    "parse_environment",
+    "plan_environment",
+    "validate_environment",
+]

@@ -1,0 +1,214 @@
+"""The ``strata`` command line (DESIGN.md, "The command line" — a contract).
+
+``strata plan STACK|PATH [--format text|json|markdown|preview-json]`` runs the stack's Pulumi
+program offline under Pulumi's mocks and prints what would be built. Exit 0 on success, 2 when the
+spec is invalid (every problem is printed, nothing is planned).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+import json
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+import yaml
+from rich.console import Console
+from rich.table import Table
+from rich.tree import Tree
+
+from strata.declarations.errors import Problem, SpecError
+from strata.declarations.stackfile import read_stack_file
+from strata.offline import OfflineRun, config_for, run_offline
+from strata.report import plan_document, plan_markdown, preview_document
+
+EXIT_OK = 0
+EXIT_INVALID = 2
+
+app = typer.Typer(
+    name="strata",
+    help="Strata: a software cloud provider as code. Plan environments offline, no cloud account needed.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+class PlanFormat(enum.StrEnum):
+    text = "text"
+    json = "json"
+    markdown = "markdown"
+    preview_json = "preview-json"
+
+
+@dataclass(frozen=True)
+class StackRef:
+    path: Path
+    stack: str
+
+
+def _project_root(start: Path) -> Path | None:
+    for d in [start, *start.parents]:
+        if (d / "Pulumi.yaml").is_file():
+            return d
+    return None
+
+
+def resolve_stack(ref: str, cwd: Path | None = None) -> StackRef:
+    """A stack file path, or a stack name looked up in the project's ``stackConfigDir``."""
+    cwd = cwd or Path.cwd()
+    candidate = Path(ref)
+    if candidate.is_file():
+        name = candidate.name
+        stack = name[len("Pulumi."):-len(".yaml")] if name.startswith("Pulumi.") and name.endswith(".yaml") else candidate.stem
+        return StackRef(candidate, stack)
+    root = _project_root(cwd)
+    stacks_dir = cwd / "stacks"
+    if root is not None:
+        project = yaml.safe_load((root / "Pulumi.yaml").read_text(encoding="utf-8")) or {}
+        stacks_dir = root / str(project.get("stackConfigDir", "."))
+    path = stacks_dir / f"Pulumi.{ref}.yaml"
+    if path.is_file():
+        return StackRef(path, ref)
+    known = sorted(p.name[len("Pulumi."):-len(".yaml")] for p in stacks_dir.glob("Pulumi.*.yaml"))
+    raise SpecError(
+        [Problem("STACK", f"no stack file {path}; stacks here: {', '.join(known) or 'none'}", ref)], ref
+    )
+
+
+@dataclass
+class Planned:
+    key: str
+    environment: Any
+    run: OfflineRun
+    plan: Any
+
+
+def plan_stack(ref: StackRef, today: dt.date | None = None) -> Planned:
+    """Run the stack's program offline. Raises SpecError on an invalid spec, before any
+    resource is registered."""
+    from strata.program import main
+
+    key, environment = read_stack_file(ref.path)
+    project = key.split(":", 1)[0]
+    try:
+        run, env = run_offline(
+            lambda: main(today=today), project=project, stack=ref.stack, config=config_for(key, environment)
+        )
+    except SpecError as err:
+        raise SpecError(err.problems, str(ref.path)) from None
+    return Planned(key, environment, run, env.plan)
+
+
+def _print_problems(err: SpecError, fmt: str) -> None:
+    if fmt in ("json", "preview-json"):
+        doc = {"error": "invalid spec", "source": err.source, "problems": [p.as_dict() for p in err.problems]}
+        typer.echo(json.dumps(doc, indent=2, default=str))
+        return
+    console = Console(stderr=True, highlight=False, soft_wrap=True)
+    console.print(f"[bold red]invalid spec[/] {err.source or ''}: {len(err.problems)} problem(s)")
+    for p in err.problems:
+        console.print(f"  [bold]{p.path}[/]: {str(p).partition(': ')[2]}", markup=True)
+    console.print("Nothing was planned.")
+
+
+def _money(x: float) -> str:
+    return f"${x:,.0f}"
+
+
+def _print_text(doc: dict[str, Any], console: Console) -> None:
+    tree = Tree(
+        f"[bold]{doc['environment']}[/]  owner {doc['owner']} · jurisdiction {', '.join(doc['jurisdictions'])}"
+        f" · as of {doc['asOf']}"
+    )
+    for p in doc["pools"]:
+        dr, cap = p["drawn"], p["capacity"]
+        ledger = (
+            f"drawn {dr['vcpus']}/{cap['vcpus']} vCPU, {dr['memoryGib']}/{cap['memoryGib']} GiB, "
+            f"{dr['gpus']}/{cap['gpus']} GPU"
+            if cap
+            else f"drawn {dr['vcpus']} vCPU, {dr['memoryGib']} GiB, {dr['gpus']} GPU"
+        )
+        pool = tree.add(
+            f"pool [bold]{p['name']}[/] — {p['substrate']} {p['region'] or ''} ({p['country']}) · {ledger} · "
+            f"{_money(p['cost']['atMin'])}–{_money(p['cost']['atMax'])}/month"
+        )
+        for c in p["clusters"]:
+            cl = pool.add(
+                f"cluster [bold]{c['name']}[/] — Kubernetes {c['version']} ({c['versionStage']}) · "
+                f"{c['apiEndpoint']} API · {_money(c['cost']['atMin'])}–{_money(c['cost']['atMax'])}/month"
+            )
+            for n in c["nodePools"]:
+                s = n["machineTypeShape"]
+                cl.add(
+                    f"node pool {n['name']}: {n['min']}–{n['max']} × {n['machineType']} "
+                    f"({s['vcpus']} vCPU, {s['memoryGib']:g} GiB{', %d GPU' % s['gpus'] if s['gpus'] else ''}) "
+                    f"for {n['machine']['vcpus']} vCPU/{n['machine']['memoryGib']:g} GiB asked"
+                )
+            for t in c["tenants"]:
+                cl.add(
+                    f"[yellow]tenant {t['name']} ({t['isolation']}, {', '.join(t['dataClasses']) or 'no data classes'})"
+                    " — declared, not built yet[/]"
+                )
+            for f in c["frameworks"]:
+                cl.add(f"[yellow]{f['kind']} {f['name']} for tenant {f['tenant']} — declared, not built yet[/]")
+    console.print(tree)
+    table = Table(title=f"{doc['resources']} resources to create", show_edge=False)
+    table.add_column("type")
+    table.add_column("count", justify="right")
+    table.add_row("pulumi:pulumi:Stack", "1")
+    for t, n in doc["resourcesByType"].items():
+        table.add_row(t, str(n))
+    console.print(table)
+    console.print(
+        f"Monthly cost {_money(doc['cost']['atMin'])} (every node pool at min) to "
+        f"{_money(doc['cost']['atMax'])} (at max): {doc['cost']['basis']}."
+    )
+
+
+@app.command()
+def plan(
+    stack: Annotated[str, typer.Argument(help="A stack name under stacks/ (eu-prod) or a stack file path.")],
+    format: Annotated[PlanFormat, typer.Option("--format", "-f", help="Output format.")] = PlanFormat.text,
+    as_of: Annotated[
+        str | None, typer.Option("--as-of", help="Judge version lifecycles as of this date (YYYY-MM-DD).")
+    ] = None,
+) -> None:
+    """The offline plan of one environment: what would be created, capacity drawn, versions, cost."""
+    try:
+        today = dt.date.fromisoformat(as_of) if as_of else None
+    except ValueError:
+        typer.echo(f"--as-of: {as_of!r} is not a date (YYYY-MM-DD)", err=True)
+        raise typer.Exit(EXIT_INVALID) from None
+    try:
+        planned = plan_stack(resolve_stack(stack), today)
+    except SpecError as err:
+        _print_problems(err, format.value)
+        raise typer.Exit(EXIT_INVALID) from None
+    if format is PlanFormat.preview_json:
+        typer.echo(json.dumps(preview_document(planned.run, config_for(planned.key, planned.environment)), indent=2))
+        return
+    doc = plan_document(planned.plan, planned.run)
+    if format is PlanFormat.json:
+        typer.echo(json.dumps(doc, indent=2))
+    elif format is PlanFormat.markdown:
+        typer.echo(plan_markdown(doc), nl=False)
+    else:
+        _print_text(doc, Console(highlight=False, width=None if sys.stdout.isatty() else 200))
+
+
+@app.callback()
+def _root() -> None:
+    """Strata command line."""
+
+
+def main() -> None:  # pragma: no cover - console entry point
+    app()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(app())

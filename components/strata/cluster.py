@@ -1,0 +1,80 @@
+"""``KubernetesCluster``: a control plane and node pools drawn from a resource pool."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from strata.declarations.models import KubernetesClusterArgs
+from strata.drivers import ClusterInfra
+
+if TYPE_CHECKING:
+    from strata.pool import ResourcePool
+
+TYPE = "strata:cluster:KubernetesCluster"
+
+
+class KubernetesCluster(pulumi.ComponentResource):
+    """A Kubernetes cluster nested on a :class:`~strata.ResourcePool`.
+
+    Guarantees: its draw (``max × machine`` of every node pool) fits what is left of the pool's
+    budget and its version is one the substrate offers, or it raises before registering anything;
+    its API endpoint is private unless ``api_endpoint.public_access_cidrs`` lists networks; its
+    secrets are encrypted with the pool's key; ``kubeconfig`` is a secret output; ``provider`` is a
+    Kubernetes provider for it whose identity survives kubeconfig rotation.
+
+    Tenants and frameworks in the declaration are validated and listed by ``strata plan`` but are
+    not built yet.
+    """
+
+    kubeconfig: pulumi.Output[str]
+    endpoint: pulumi.Output[str]
+    cluster_name: pulumi.Output[str]
+    provider: k8s.Provider
+
+    def __init__(
+        self,
+        name: str,
+        args: KubernetesClusterArgs,
+        *,
+        pool: ResourcePool,
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        plan, index = pool.admit(args)  # raises InvalidSpecError before anything is registered
+        labels = pool.ownership.in_cluster(args.name)
+        super().__init__(
+            TYPE,
+            name,
+            None,
+            pulumi.ResourceOptions.merge(
+                pulumi.ResourceOptions(parent=pool, transformations=[pool.driver.tagging(labels)]), opts
+            ),
+        )
+        self.plan = plan
+        infra: ClusterInfra = pool.driver.build_cluster(plan, pool.plan, pool.infra, index, self)
+        self.kubeconfig = infra.kubeconfig
+        self.endpoint = infra.endpoint
+        self.cluster_name = infra.cluster_name
+        self.provider = self._build_provider(name, labels.environment)
+        self.register_outputs(
+            {
+                "clusterName": self.cluster_name,
+                "endpoint": self.endpoint,
+                "version": plan.version,
+                "kubeconfig": self.kubeconfig,
+            }
+        )
+
+    def _build_provider(self, name: str, environment: str) -> k8s.Provider:
+        return k8s.Provider(
+            f"{name}-k8s",
+            kubeconfig=self.kubeconfig,
+            # A stable identity: a rotated kubeconfig (new token, new endpoint name) updates the
+            # provider in place instead of replacing every workload deployed through it.
+            cluster_identifier=f"strata/{environment}/{name}",
+            delete_unreachable=True,
+            enable_server_side_apply=True,
+            opts=pulumi.ResourceOptions(parent=self),
+        )

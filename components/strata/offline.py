@@ -1,0 +1,233 @@
+"""Run a Strata program offline under Pulumi's mocks, recording what the engine would be asked.
+
+This is how ``strata plan`` works without a Pulumi CLI, credentials or plugins: the program runs
+in preview mode (outputs not known until apply stay unknown, as in ``pulumi preview``) and a
+recording monitor keeps every registration with its type, inputs (secrets still marked), parent,
+provider and dependencies, under the URN the engine would give it.
+
+Invokes (account id, partition, zones, project number) have no cloud to ask; they return the
+placeholder values in :data:`PLACEHOLDERS`, so inputs built from them are marked as such.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from pulumi.runtime import mocks as pulumi_mocks
+from pulumi.runtime import rpc, settings
+from pulumi.runtime import config as runtime_config
+from pulumi.runtime.stack import run_pulumi_func
+from pulumi.runtime.sync_await import _sync_await
+
+T = TypeVar("T")
+
+STACK_TYPE = "pulumi:pulumi:Stack"
+#: What the engine sends for a value not known until apply.
+UNKNOWN = rpc.UNKNOWN
+#: Placeholder invoke results used offline, where no cloud answers.
+PLACEHOLDERS = {"accountId": "000000000000", "projectNumber": "000000000000"}
+
+
+@dataclass(frozen=True)
+class Registration:
+    """One resource the program registered, as the engine would receive it."""
+
+    urn: str
+    type: str
+    name: str
+    custom: bool
+    parent: str
+    provider: str
+    inputs: dict[str, Any]
+    dependencies: tuple[str, ...]
+    property_dependencies: dict[str, tuple[str, ...]]
+    additional_secret_outputs: tuple[str, ...]
+
+
+@dataclass
+class OfflineRun:
+    """The result of one offline run."""
+
+    project: str
+    stack: str
+    registrations: list[Registration] = field(default_factory=list)
+    component_outputs: dict[str, dict[str, Any]] = field(default_factory=dict)
+    duplicate_urns: list[str] = field(default_factory=list)
+
+    @property
+    def stack_urn(self) -> str:
+        return f"urn:pulumi:{self.stack}::{self.project}::{STACK_TYPE}::{self.project}-{self.stack}"
+
+    def by_type(self, type_: str) -> list[Registration]:
+        return [r for r in self.registrations if r.type == type_]
+
+    def counts_by_type(self) -> dict[str, int]:
+        out: dict[str, int] = {}
+        for r in self.registrations:
+            out[r.type] = out.get(r.type, 0) + 1
+        return dict(sorted(out.items()))
+
+
+def _zone_names(region: str, n: int, sep: str) -> list[str]:
+    return [f"{region}{sep}{chr(ord('a') + i)}" for i in range(n)]
+
+
+class PreviewMocks(pulumi_mocks.Mocks):
+    """Mocks that behave like a preview: a created resource's outputs are its inputs, and what
+    the provider computes stays unknown; invokes answer with documented placeholders."""
+
+    def new_resource(self, args: pulumi_mocks.MockResourceArgs) -> tuple[str | None, dict[str, Any]]:
+        return "", dict(args.inputs)
+
+    def call(self, args: pulumi_mocks.MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]] | None]:
+        return self._answer(args.token, args.args), []
+
+    def _answer(self, token: str, a: dict[str, Any]) -> dict[str, Any]:
+        if token == "aws:index/getCallerIdentity:getCallerIdentity":
+            acct = PLACEHOLDERS["accountId"]
+            return {"accountId": acct, "arn": f"arn:aws:iam::{acct}:user/offline", "userId": "OFFLINE",
+                    "id": acct}
+        if token == "aws:index/getPartition:getPartition":
+            return {"partition": "aws", "dnsSuffix": "amazonaws.com", "id": "aws"}
+        if token == "aws:index/getAvailabilityZones:getAvailabilityZones":
+            region = a.get("region") or "us-east-1"
+            names = _zone_names(region, 6, "")
+            return {"names": names, "zoneIds": names, "id": region}
+        if token == "gcp:organizations/getProject:getProject":
+            return {"number": PLACEHOLDERS["projectNumber"], "projectId": a.get("projectId"),
+                    "id": f"projects/{a.get('projectId')}"}
+        if token == "gcp:compute/getZones:getZones":
+            region = a.get("region") or "us-central1"
+            return {"names": _zone_names(region, 4, "-"), "id": region}
+        return {}
+
+
+class RecordingMonitor(pulumi_mocks.MockMonitor):
+    """A mock monitor that records registrations the way the engine receives them.
+
+    Unlike the stock one it keeps parents, providers, dependencies and secrets, gives engine URNs
+    (full parent type chain, no ``pulumi:pulumi:Stack$`` prefix), and notes duplicate URNs, which
+    the engine would reject and the stock mocks silently accept.
+    """
+
+    def __init__(self, mocks: pulumi_mocks.Mocks, run: OfflineRun) -> None:
+        super().__init__(mocks)
+        self.run = run
+        self._lock = threading.Lock()
+        self._types: dict[str, str] = {}  # urn -> qualified type
+
+    def make_urn(self, parent: str, type_: str, name: str) -> str:
+        qualified = type_
+        if parent:
+            parent_type = parent.split("::")[2]
+            if parent_type != STACK_TYPE:
+                qualified = f"{parent_type}${type_}"
+        return f"urn:pulumi:{self.run.stack}::{self.run.project}::{qualified}::{name}"
+
+    def RegisterResource(self, request: Any) -> Any:
+        from pulumi.runtime.proto import resource_pb2
+
+        urn = self.make_urn(request.parent, request.type, request.name)
+        if request.type == STACK_TYPE:
+            return resource_pb2.RegisterResourceResponse(urn=urn)
+        pulumi_mocks._ensure_event_loop()
+        inputs = rpc.deserialize_properties(request.object, keep_unknowns=True)
+        plain = rpc.deserialize_properties(request.object)
+        resource_args = pulumi_mocks.MockResourceArgs(
+            typ=request.type, name=request.name, inputs=plain, provider=request.provider,
+            resource_id=request.importId, custom=request.custom or False,
+        )
+        id_, state = self.mocks.new_resource(resource_args)
+        reg = Registration(
+            urn=urn,
+            type=request.type,
+            name=request.name,
+            custom=bool(request.custom),
+            parent=request.parent,
+            provider=request.provider,
+            inputs=inputs,
+            dependencies=tuple(request.dependencies),
+            property_dependencies={k: tuple(v.urns) for k, v in request.propertyDependencies.items()},
+            additional_secret_outputs=tuple(request.additionalSecretOutputs),
+        )
+        for key in reg.additional_secret_outputs:  # the engine would mark these secret; mocks do not
+            if key in state and not rpc.is_rpc_secret(state[key]):
+                state[key] = rpc.wrap_rpc_secret(state[key])
+        with self._lock:
+            if urn in self.resources:
+                self.run.duplicate_urns.append(urn)
+            self.resources[urn] = pulumi_mocks.MockMonitor.ResourceRegistration(urn, id_ or "", state)
+            self.run.registrations.append(reg)
+        obj_proto = _sync_await(rpc.serialize_properties(state, {}))
+        return resource_pb2.RegisterResourceResponse(urn=urn, id=id_ or "", object=obj_proto)
+
+    def RegisterResourceOutputs(self, request: Any) -> Any:
+        from google.protobuf import empty_pb2
+
+        outputs = rpc.deserialize_properties(request.outputs, keep_unknowns=True)
+        with self._lock:
+            self.run.component_outputs[request.urn] = outputs
+        return empty_pb2.Empty()
+
+
+class DuplicateResourceError(RuntimeError):
+    """Two resources share a URN: the engine would fail the whole update."""
+
+
+def run_offline(
+    program: Callable[[], T],
+    *,
+    project: str,
+    stack: str,
+    config: dict[str, str] | None = None,
+    mocks: pulumi_mocks.Mocks | None = None,
+) -> tuple[OfflineRun, T]:
+    """Run ``program`` as a preview under mocks; return the recording and the program's result.
+
+    Safe to call repeatedly in one process: each run gets a fresh event loop, settings, root
+    stack resource and config. Exceptions from the program propagate unchanged.
+    """
+    run = OfflineRun(project=project, stack=stack)
+    monitor = RecordingMonitor(mocks or PreviewMocks(), run)
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    try:
+        settings.reset_options(project=project, stack=stack, preview=True)
+        runtime_config.set_all_config(dict(config or {}), [])
+        pulumi_mocks.set_mocks(monitor.mocks, project=project, stack=stack, preview=True, monitor=monitor)
+        result: list[T] = []
+
+        def body() -> None:
+            result.append(program())
+
+        _sync_await(run_pulumi_func(body))
+    finally:
+        settings.ROOT.set(None)
+        asyncio.set_event_loop(None)
+        loop.close()
+    if run.duplicate_urns:
+        raise DuplicateResourceError("duplicate resource URNs: " + ", ".join(sorted(set(run.duplicate_urns))))
+    return run, result[0]
+
+
+def config_for(key: str, environment: Any) -> dict[str, str]:
+    """Stack config as the engine hands it to a program: object values as JSON strings."""
+    return {key: json.dumps(environment)}
+
+
+__all__ = [
+    "PLACEHOLDERS",
+    "UNKNOWN",
+    "DuplicateResourceError",
+    "OfflineRun",
+    "PreviewMocks",
+    "RecordingMonitor",
+    "Registration",
+    "config_for",
+    "run_offline",
+]

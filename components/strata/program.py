@@ -1,0 +1,36 @@
+"""The Pulumi program: read the stack's ``environment`` key and build it.
+
+``pulumi up -s eu-prod`` runs this through the repository's ``__main__.py``; ``strata plan`` runs
+the very same function under Pulumi's mocks. There is no code path for offline use only.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pulumi
+from pulumi.runtime import config as runtime_config
+
+from strata.declarations.stackfile import decode_config_value, find_environment_key
+from strata.environment import Environment
+
+
+def environment_config() -> tuple[str, Any]:
+    """The stack's environment config key and its decoded value."""
+    config: dict[str, Any] = {**runtime_config.get_config_env(), **runtime_config.CONFIG.get()}
+    key = find_environment_key(config, "stack config")
+    return key, decode_config_value(config[key])
+
+
+def main(today: dt.date | None = None) -> Environment:
+    """Build the environment of the current stack and export what operators need."""
+    _, data = environment_config()
+    name = data.get("name") if isinstance(data, dict) and isinstance(data.get("name"), str) else "environment"
+    env = Environment(name, data, today=today)
+    pulumi.export("environment", env.args.name)
+    for pool in env.pools.values():
+        for cname, cluster in pool.clusters.items():
+            pulumi.export(f"{cname}.endpoint", cluster.endpoint)
+            pulumi.export(f"{cname}.kubeconfig", cluster.kubeconfig)
+    return env
