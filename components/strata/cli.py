@@ -64,7 +64,11 @@ def resolve_stack(ref: str, cwd: Path | None = None) -> StackRef:
     candidate = Path(ref)
     if candidate.is_file():
         name = candidate.name
-        stack = name[len("Pulumi."):-len(".yaml")] if name.startswith("Pulumi.") and name.endswith(".yaml") else candidate.stem
+        stack = (
+            name[len("Pulumi.") : -len(".yaml")]
+            if name.startswith("Pulumi.") and name.endswith(".yaml")
+            else candidate.stem
+        )
         return StackRef(candidate, stack)
     root = _project_root(cwd)
     stacks_dir = cwd / "stacks"
@@ -74,10 +78,8 @@ def resolve_stack(ref: str, cwd: Path | None = None) -> StackRef:
     path = stacks_dir / f"Pulumi.{ref}.yaml"
     if path.is_file():
         return StackRef(path, ref)
-    known = sorted(p.name[len("Pulumi."):-len(".yaml")] for p in stacks_dir.glob("Pulumi.*.yaml"))
-    raise SpecError(
-        [Problem("STACK", f"no stack file {path}; stacks here: {', '.join(known) or 'none'}", ref)], ref
-    )
+    known = sorted(p.name[len("Pulumi.") : -len(".yaml")] for p in stacks_dir.glob("Pulumi.*.yaml"))
+    raise SpecError([Problem("STACK", f"no stack file {path}; stacks here: {', '.join(known) or 'none'}", ref)], ref)
 
 
 @dataclass
@@ -144,9 +146,10 @@ def _print_text(doc: dict[str, Any], console: Console) -> None:
             )
             for n in c["nodePools"]:
                 s = n["machineTypeShape"]
+                gpus = f", {s['gpus']} GPU" if s["gpus"] else ""
                 cl.add(
                     f"node pool {n['name']}: {n['min']}–{n['max']} × {n['machineType']} "
-                    f"({s['vcpus']} vCPU, {s['memoryGib']:g} GiB{', %d GPU' % s['gpus'] if s['gpus'] else ''}) "
+                    f"({s['vcpus']} vCPU, {s['memoryGib']:g} GiB{gpus}) "
                     f"for {n['machine']['vcpus']} vCPU/{n['machine']['memoryGib']:g} GiB asked"
                 )
             for t in c["tenants"]:

@@ -51,7 +51,11 @@ class Environment(pulumi.ComponentResource):
         ownership = Ownership(owner=env.owner, environment=env.name, jurisdictions=env.jurisdiction)
         self.pools: dict[str, ResourcePool] = {
             p.name: ResourcePool(
-                p.name, p.spec, ownership=ownership, today=plan.today, _plan=p,
+                p.name,
+                p.spec,
+                ownership=ownership,
+                today=plan.today,
+                _plan=p,
                 opts=pulumi.ResourceOptions(parent=self),
             )
             for p in plan.pools

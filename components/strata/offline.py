@@ -18,9 +18,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
+from pulumi.runtime import config as runtime_config
 from pulumi.runtime import mocks as pulumi_mocks
 from pulumi.runtime import rpc, settings
-from pulumi.runtime import config as runtime_config
 from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
@@ -90,8 +90,12 @@ class PreviewMocks(pulumi_mocks.Mocks):
     def _answer(self, token: str, a: dict[str, Any]) -> dict[str, Any]:
         if token == "aws:index/getCallerIdentity:getCallerIdentity":
             acct = PLACEHOLDERS["accountId"]
-            return {"accountId": acct, "arn": f"arn:aws:iam::{acct}:user/offline", "userId": "OFFLINE",
-                    "id": acct}
+            return {
+                "accountId": acct,
+                "arn": f"arn:aws:iam::{acct}:user/offline",
+                "userId": "OFFLINE",
+                "id": acct,
+            }
         if token == "aws:index/getPartition:getPartition":
             return {"partition": "aws", "dnsSuffix": "amazonaws.com", "id": "aws"}
         if token == "aws:index/getAvailabilityZones:getAvailabilityZones":
@@ -99,8 +103,11 @@ class PreviewMocks(pulumi_mocks.Mocks):
             names = _zone_names(region, 6, "")
             return {"names": names, "zoneIds": names, "id": region}
         if token == "gcp:organizations/getProject:getProject":
-            return {"number": PLACEHOLDERS["projectNumber"], "projectId": a.get("projectId"),
-                    "id": f"projects/{a.get('projectId')}"}
+            return {
+                "number": PLACEHOLDERS["projectNumber"],
+                "projectId": a.get("projectId"),
+                "id": f"projects/{a.get('projectId')}",
+            }
         if token == "gcp:compute/getZones:getZones":
             region = a.get("region") or "us-central1"
             return {"names": _zone_names(region, 4, "-"), "id": region}
@@ -139,8 +146,12 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
         inputs = rpc.deserialize_properties(request.object, keep_unknowns=True)
         plain = rpc.deserialize_properties(request.object)
         resource_args = pulumi_mocks.MockResourceArgs(
-            typ=request.type, name=request.name, inputs=plain, provider=request.provider,
-            resource_id=request.importId, custom=request.custom or False,
+            typ=request.type,
+            name=request.name,
+            inputs=plain,
+            provider=request.provider,
+            resource_id=request.importId,
+            custom=request.custom or False,
         )
         id_, state = self.mocks.new_resource(resource_args)
         reg = Registration(
@@ -186,13 +197,15 @@ def run_offline(
     stack: str,
     config: dict[str, str] | None = None,
     mocks: pulumi_mocks.Mocks | None = None,
+    record: OfflineRun | None = None,
 ) -> tuple[OfflineRun, T]:
     """Run ``program`` as a preview under mocks; return the recording and the program's result.
 
     Safe to call repeatedly in one process: each run gets a fresh event loop, settings, root
-    stack resource and config. Exceptions from the program propagate unchanged.
+    stack resource and config. Exceptions from the program propagate unchanged; pass ``record``
+    to keep what was registered before one was raised.
     """
-    run = OfflineRun(project=project, stack=stack)
+    run = record or OfflineRun(project=project, stack=stack)
     monitor = RecordingMonitor(mocks or PreviewMocks(), run)
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)

@@ -34,8 +34,11 @@ class Resources:
 
     def over(self, budget: Resources) -> list[str]:
         """The dimensions in which this amount exceeds ``budget``."""
-        dims = (("vcpus", self.vcpus, budget.vcpus), ("memoryGib", self.memory_gib, budget.memory_gib),
-                ("gpus", self.gpus, budget.gpus))
+        dims = (
+            ("vcpus", self.vcpus, budget.vcpus),
+            ("memoryGib", self.memory_gib, budget.memory_gib),
+            ("gpus", self.gpus, budget.gpus),
+        )
         return [f"{name} {_num(mine)} > {_num(limit)}" for name, mine, limit in dims if mine > limit]
 
     def as_dict(self) -> dict[str, float]:
@@ -154,9 +157,7 @@ def plan_cluster(
             )
             continue
         np_draw = _machine_draw(np.machine).times(np.max)
-        np_cost = Cost(
-            chosen.usd_per_hour * HOURS_PER_MONTH * np.min, chosen.usd_per_hour * HOURS_PER_MONTH * np.max
-        )
+        np_cost = Cost(chosen.usd_per_hour * HOURS_PER_MONTH * np.min, chosen.usd_per_hour * HOURS_PER_MONTH * np.max)
         node_pools.append(NodePoolPlan(np.name, np.machine, chosen, np.min, np.max, np_draw, np_cost))
         draw = draw + np_draw
         cost = cost + np_cost

@@ -102,8 +102,15 @@ class ResourcePool(pulumi.ComponentResource):
             return known, self._indexes[args.name]
         path = "cluster"
         if known is not None:
-            raise InvalidSpecError([Problem(f"{path}.name", f"pool {self.plan.name!r} already has a cluster by this name",
-                                            args.name)])
+            raise InvalidSpecError(
+                [
+                    Problem(
+                        f"{path}.name",
+                        f"pool {self.plan.name!r} already has a cluster by this name",
+                        args.name,
+                    )
+                ]
+            )
         kind = self.plan.substrate
         problems = check_cluster(self._catalog, kind, args, path)
         plan, plan_problems = plan_cluster(self._catalog, kind, args, self._today, path)
@@ -111,9 +118,14 @@ class ResourcePool(pulumi.ComponentResource):
         if plan is not None and self.plan.budget is not None:
             over = (self.drawn + plan.draw).over(self.plan.budget)
             if over:
-                problems.append(Problem(
-                    path, f"does not fit pool {self.plan.name!r} ({', '.join(over)}); the pool's clusters "
-                    f"already draw {self.drawn.as_dict()} of {self.plan.budget.as_dict()}", args.name))
+                problems.append(
+                    Problem(
+                        path,
+                        f"does not fit pool {self.plan.name!r} ({', '.join(over)}); the pool's clusters "
+                        f"already draw {self.drawn.as_dict()} of {self.plan.budget.as_dict()}",
+                        args.name,
+                    )
+                )
         if problems or plan is None:
             raise InvalidSpecError(problems)
         self._ledger[args.name] = plan

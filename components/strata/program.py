@@ -26,7 +26,8 @@ def environment_config() -> tuple[str, Any]:
 def main(today: dt.date | None = None) -> Environment:
     """Build the environment of the current stack and export what operators need."""
     _, data = environment_config()
-    name = data.get("name") if isinstance(data, dict) and isinstance(data.get("name"), str) else "environment"
+    name = data.get("name") if isinstance(data, dict) else None
+    name = name if isinstance(name, str) else "environment"
     env = Environment(name, data, today=today)
     pulumi.export("environment", env.args.name)
     for pool in env.pools.values():

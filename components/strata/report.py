@@ -29,8 +29,11 @@ def _cluster_doc(c: ClusterPlan) -> dict[str, Any]:
                 "name": np.name,
                 "machine": np.machine.model_dump(by_alias=True),
                 "machineType": np.machine_type.name,
-                "machineTypeShape": {"vcpus": np.machine_type.vcpus, "memoryGib": np.machine_type.memory_gib,
-                                     "gpus": np.machine_type.gpus},
+                "machineTypeShape": {
+                    "vcpus": np.machine_type.vcpus,
+                    "memoryGib": np.machine_type.memory_gib,
+                    "gpus": np.machine_type.gpus,
+                },
                 "min": np.min,
                 "max": np.max,
                 "usdPerHour": np.machine_type.usd_per_hour,
@@ -41,13 +44,23 @@ def _cluster_doc(c: ClusterPlan) -> dict[str, Any]:
         "draw": c.draw.as_dict(),
         "cost": c.cost.as_dict(),
         "tenants": [
-            {"name": t.name, "isolation": t.isolation, "runtime": t.runtime, "dataClasses": list(t.data_classes),
-             "built": False}
+            {
+                "name": t.name,
+                "isolation": t.isolation,
+                "runtime": t.runtime,
+                "dataClasses": list(t.data_classes),
+                "built": False,
+            }
             for t in c.spec.tenants
         ],
         "frameworks": [
-            {"kind": f.kind, "name": f.spec.name, "tenant": f.spec.tenant, "dataClass": f.spec.data_class,
-             "built": False}
+            {
+                "kind": f.kind,
+                "name": f.spec.name,
+                "tenant": f.spec.tenant,
+                "dataClass": f.spec.data_class,
+                "built": False,
+            }
             for f in c.spec.frameworks
         ],
     }

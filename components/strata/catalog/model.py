@@ -148,9 +148,7 @@ def load_catalog() -> Catalog:
         for kind in CLOUD_KINDS
     }
     jur_doc = _read("jurisdictions.yaml")["jurisdictions"]
-    jurisdictions = {
-        key: Jurisdiction(key, j["name"], frozenset(j["countries"])) for key, j in jur_doc.items()
-    }
+    jurisdictions = {key: Jurisdiction(key, j["name"], frozenset(j["countries"])) for key, j in jur_doc.items()}
     mach_doc = _read("machines.yaml")
     machine_types: dict[str, tuple[MachineType, ...]] = {}
     pricing: dict[str, SubstratePricing] = {}
@@ -175,7 +173,10 @@ def load_catalog() -> Catalog:
             )
         machine_types[kind] = tuple(rows)
         pricing[kind] = SubstratePricing(
-            doc["referenceRegion"], float(doc["controlPlaneUsdPerHour"]), doc["source"], _date(doc["retrieved"])
+            doc["referenceRegion"],
+            float(doc["controlPlaneUsdPerHour"]),
+            doc["source"],
+            _date(doc["retrieved"]),
         )
     ver_doc = _read("kubernetes.yaml")
     versions = {

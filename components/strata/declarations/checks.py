@@ -42,9 +42,7 @@ def _unwrap(annotation: Any) -> Any:
     return annotation
 
 
-def problems_from_validation_error(
-    err: ValidationError, root: type[BaseModel] = EnvironmentArgs
-) -> list[Problem]:
+def problems_from_validation_error(err: ValidationError, root: type[BaseModel] = EnvironmentArgs) -> list[Problem]:
     """Translate pydantic's errors into Problems with the stack file's camelCase paths."""
     problems = []
     errors = err.errors(include_url=False)
@@ -78,9 +76,7 @@ def _duplicates(names: list[str], path: str, what: str) -> list[Problem]:
     return out
 
 
-def check_cluster(
-    catalog: Catalog, kind: str, cluster: KubernetesClusterArgs, path: str
-) -> list[Problem]:
+def check_cluster(catalog: Catalog, kind: str, cluster: KubernetesClusterArgs, path: str) -> list[Problem]:
     problems: list[Problem] = []
     if kind in catalog.versions and catalog.version(kind, cluster.version) is None:
         known = ", ".join(sorted(catalog.versions[kind], key=lambda v: tuple(map(int, v.split(".")))))
@@ -101,8 +97,9 @@ def check_cluster(
         tenant = tenants.get(spec.tenant)
         if tenant is None:
             allowed = ", ".join(sorted(tenants)) or "none declared in this cluster"
-            problems.append(Problem(f"{fpath}.tenant", f"no such tenant in this cluster; tenants: {allowed}",
-                                    spec.tenant))
+            problems.append(
+                Problem(f"{fpath}.tenant", f"no such tenant in this cluster; tenants: {allowed}", spec.tenant)
+            )
         elif spec.data_class is not None and spec.data_class not in tenant.data_classes:
             problems.append(
                 Problem(
@@ -123,8 +120,11 @@ def check_pool(catalog: Catalog, pool: ResourcePoolArgs, path: str) -> list[Prob
         region = catalog.region(kind, chosen.region)
         if region is not None and chosen.zones > region.zones:
             problems.append(
-                Problem(f"{path}.substrate.{kind}.zones",
-                        f"{chosen.region} has {region.zones} zones", chosen.zones)
+                Problem(
+                    f"{path}.substrate.{kind}.zones",
+                    f"{chosen.region} has {region.zones} zones",
+                    chosen.zones,
+                )
             )
         if pool.capacity is None:
             problems.append(Problem(f"{path}.capacity", "required for a cloud pool: the budget its clusters draw from"))

@@ -55,17 +55,13 @@ def _known_data_class(value: str) -> str:
 def _known_jurisdiction(value: str) -> str:
     known = sorted(load_catalog().jurisdictions)
     if value not in known:
-        raise ValueError(
-            f"not a jurisdiction in the catalog; allowed: {', '.join(known)}{_suggest(value, known)}"
-        )
+        raise ValueError(f"not a jurisdiction in the catalog; allowed: {', '.join(known)}{_suggest(value, known)}")
     return value
 
 
 def _version_string(value: Any) -> Any:
     if isinstance(value, int | float) and not isinstance(value, bool):
-        raise ValueError(
-            f'must be a quoted string such as "1.35" (YAML reads an unquoted {value} as a number)'
-        )
+        raise ValueError(f'must be a quoted string such as "1.35" (YAML reads an unquoted {value} as a number)')
     return value
 
 

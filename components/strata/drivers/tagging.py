@@ -29,9 +29,7 @@ def _merged(existing: Any, labels: Mapping[str, str]) -> Any:
     return pulumi.Output.from_input(existing).apply(lambda e: {**labels, **(e or {})})
 
 
-def tag_transformation(
-    slots: Mapping[str, Sequence[str]], labels: Mapping[str, str]
-) -> pulumi.ResourceTransformation:
+def tag_transformation(slots: Mapping[str, Sequence[str]], labels: Mapping[str, str]) -> pulumi.ResourceTransformation:
     """Build a transformation that merges ``labels`` into each present slot.
 
     ``slots`` maps ``"*"`` (every type) or a resource type token to property paths such as

@@ -42,7 +42,11 @@ def _assume_role(service: str) -> str:
         {
             "Version": "2012-10-17",
             "Statement": [
-                {"Effect": "Allow", "Principal": {"Service": service}, "Action": ["sts:AssumeRole", "sts:TagSession"]}
+                {
+                    "Effect": "Allow",
+                    "Principal": {"Service": service},
+                    "Action": ["sts:AssumeRole", "sts:TagSession"],
+                }
             ],
         }
     )
@@ -50,19 +54,35 @@ def _assume_role(service: str) -> str:
 
 def _key_policy(account_id: str, partition: str) -> str:
     root = f"arn:{partition}:iam::{account_id}:root"
-    asg = f"arn:{partition}:iam::{account_id}:role/aws-service-role/autoscaling.amazonaws.com/AWSServiceRoleForAutoScaling"
+    asg = (
+        f"arn:{partition}:iam::{account_id}:role/aws-service-role/autoscaling.amazonaws.com/"
+        "AWSServiceRoleForAutoScaling"
+    )
     return json.dumps(
         {
             "Version": "2012-10-17",
             "Statement": [
-                {"Sid": "AccountAdministers", "Effect": "Allow", "Principal": {"AWS": root},
-                 "Action": "kms:*", "Resource": "*"},
+                {
+                    "Sid": "AccountAdministers",
+                    "Effect": "Allow",
+                    "Principal": {"AWS": root},
+                    "Action": "kms:*",
+                    "Resource": "*",
+                },
                 {
                     # Managed node groups launch encrypted volumes through the Auto Scaling
                     # service-linked role, which needs the key granted in the key policy itself.
-                    "Sid": "AutoScalingUsesKeyForVolumes", "Effect": "Allow", "Principal": {"AWS": asg},
-                    "Action": ["kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*",
-                               "kms:DescribeKey", "kms:CreateGrant"],
+                    "Sid": "AutoScalingUsesKeyForVolumes",
+                    "Effect": "Allow",
+                    "Principal": {"AWS": asg},
+                    "Action": [
+                        "kms:Encrypt",
+                        "kms:Decrypt",
+                        "kms:ReEncrypt*",
+                        "kms:GenerateDataKey*",
+                        "kms:DescribeKey",
+                        "kms:CreateGrant",
+                    ],
                     "Resource": "*",
                 },
             ],
@@ -92,38 +112,65 @@ class AwsDriver:
         )
 
         vpc = aws.ec2.Vpc(
-            f"{name}-vpc", region=region, cidr_block=POOL_CIDR, enable_dns_hostnames=True,
-            enable_dns_support=True, opts=opts,
+            f"{name}-vpc",
+            region=region,
+            cidr_block=POOL_CIDR,
+            enable_dns_hostnames=True,
+            enable_dns_support=True,
+            opts=opts,
         )
         igw = aws.ec2.InternetGateway(f"{name}-igw", region=region, vpc_id=vpc.id, opts=opts)
         public_rt = aws.ec2.RouteTable(
-            f"{name}-public", region=region, vpc_id=vpc.id,
-            routes=[aws.ec2.RouteTableRouteArgs(cidr_block="0.0.0.0/0", gateway_id=igw.id)], opts=opts,
+            f"{name}-public",
+            region=region,
+            vpc_id=vpc.id,
+            routes=[aws.ec2.RouteTableRouteArgs(cidr_block="0.0.0.0/0", gateway_id=igw.id)],
+            opts=opts,
         )
         private_subnets: list[aws.ec2.Subnet] = []
         for layout in zone_subnets(plan.spec.substrate.zones):
             i = layout.zone_index
-            az = zones.names.apply(lambda names, i=i: names[i])
+            az = zones.names[i]
             public = aws.ec2.Subnet(
-                f"{name}-public-{i}", region=region, vpc_id=vpc.id, cidr_block=layout.public,
-                availability_zone=az, map_public_ip_on_launch=False,
-                tags={"kubernetes.io/role/elb": "1"}, opts=opts,
+                f"{name}-public-{i}",
+                region=region,
+                vpc_id=vpc.id,
+                cidr_block=layout.public,
+                availability_zone=az,
+                map_public_ip_on_launch=False,
+                tags={"kubernetes.io/role/elb": "1"},
+                opts=opts,
             )
             aws.ec2.RouteTableAssociation(
-                f"{name}-public-{i}", region=region, subnet_id=public.id, route_table_id=public_rt.id, opts=opts
+                f"{name}-public-{i}",
+                region=region,
+                subnet_id=public.id,
+                route_table_id=public_rt.id,
+                opts=opts,
             )
             eip = aws.ec2.Eip(f"{name}-nat-{i}", region=region, domain="vpc", opts=opts)
             nat = aws.ec2.NatGateway(
-                f"{name}-nat-{i}", region=region, subnet_id=public.id, allocation_id=eip.id,
+                f"{name}-nat-{i}",
+                region=region,
+                subnet_id=public.id,
+                allocation_id=eip.id,
                 opts=pulumi.ResourceOptions(parent=parent, depends_on=[igw]),
             )
             private = aws.ec2.Subnet(
-                f"{name}-private-{i}", region=region, vpc_id=vpc.id, cidr_block=layout.private,
-                availability_zone=az, tags={"kubernetes.io/role/internal-elb": "1"}, opts=opts,
+                f"{name}-private-{i}",
+                region=region,
+                vpc_id=vpc.id,
+                cidr_block=layout.private,
+                availability_zone=az,
+                tags={"kubernetes.io/role/internal-elb": "1"},
+                opts=opts,
             )
             rt = aws.ec2.RouteTable(
-                f"{name}-private-{i}", region=region, vpc_id=vpc.id,
-                routes=[aws.ec2.RouteTableRouteArgs(cidr_block="0.0.0.0/0", nat_gateway_id=nat.id)], opts=opts,
+                f"{name}-private-{i}",
+                region=region,
+                vpc_id=vpc.id,
+                routes=[aws.ec2.RouteTableRouteArgs(cidr_block="0.0.0.0/0", nat_gateway_id=nat.id)],
+                opts=opts,
             )
             aws.ec2.RouteTableAssociation(
                 f"{name}-private-{i}", region=region, subnet_id=private.id, route_table_id=rt.id, opts=opts
@@ -131,41 +178,55 @@ class AwsDriver:
             private_subnets.append(private)
 
         key = aws.kms.Key(
-            f"{name}-key", region=region,
+            f"{name}-key",
+            region=region,
             description=f"Strata pool {name}: Kubernetes secrets and node volumes",
-            enable_key_rotation=True, deletion_window_in_days=30,
-            policy=pulumi.Output.all(identity.account_id, partition.partition).apply(
-                lambda a: _key_policy(a[0], a[1])
-            ),
+            enable_key_rotation=True,
+            deletion_window_in_days=30,
+            policy=pulumi.Output.all(identity.account_id, partition.partition).apply(lambda a: _key_policy(a[0], a[1])),
             opts=opts,
         )
-        aws.kms.Alias(f"{name}-key", region=region, name=f"alias/strata/{ownership.environment}/{name}",
-                      target_key_id=key.key_id, opts=opts)
+        aws.kms.Alias(
+            f"{name}-key",
+            region=region,
+            name=f"alias/strata/{ownership.environment}/{name}",
+            target_key_id=key.key_id,
+            opts=opts,
+        )
 
         cluster_role = aws.iam.Role(
             f"{name}-eks-cluster", assume_role_policy=_assume_role("eks.amazonaws.com"), opts=opts
         )
         aws.iam.RolePolicyAttachment(
-            f"{name}-eks-cluster", role=cluster_role.name,
-            policy_arn=partition.partition.apply(lambda p: f"arn:{p}:iam::aws:policy/AmazonEKSClusterPolicy"),
+            f"{name}-eks-cluster",
+            role=cluster_role.name,
+            policy_arn=pulumi.Output.format("arn:{0}:iam::aws:policy/AmazonEKSClusterPolicy", partition.partition),
             opts=opts,
         )
         node_role = aws.iam.Role(f"{name}-eks-node", assume_role_policy=_assume_role("ec2.amazonaws.com"), opts=opts)
         for policy in NODE_POLICIES:
             aws.iam.RolePolicyAttachment(
-                f"{name}-eks-node-{policy}", role=node_role.name,
-                policy_arn=partition.partition.apply(lambda p, policy=policy: f"arn:{p}:iam::aws:policy/{policy}"),
+                f"{name}-eks-node-{policy}",
+                role=node_role.name,
+                policy_arn=pulumi.Output.format("arn:{0}:iam::aws:policy/{1}", partition.partition, policy),
                 opts=opts,
             )
         admin_role = aws.iam.Role(
             f"{name}-eks-admin",
             description=f"Cluster administrators of pool {name}; granted by EKS access entries",
             assume_role_policy=pulumi.Output.all(identity.account_id, partition.partition).apply(
-                lambda a: json.dumps({
-                    "Version": "2012-10-17",
-                    "Statement": [{"Effect": "Allow", "Principal": {"AWS": f"arn:{a[1]}:iam::{a[0]}:root"},
-                                   "Action": "sts:AssumeRole"}],
-                })
+                lambda a: json.dumps(
+                    {
+                        "Version": "2012-10-17",
+                        "Statement": [
+                            {
+                                "Effect": "Allow",
+                                "Principal": {"AWS": f"arn:{a[1]}:iam::{a[0]}:root"},
+                                "Action": "sts:AssumeRole",
+                            }
+                        ],
+                    }
+                )
             ),
             opts=opts,
         )
@@ -207,18 +268,26 @@ class AwsDriver:
                 authentication_mode="API", bootstrap_cluster_creator_admin_permissions=False
             ),
             encryption_config=aws.eks.ClusterEncryptionConfigArgs(
-                provider=aws.eks.ClusterEncryptionConfigProviderArgs(key_arn=pool.key_id), resources=["secrets"]
+                provider=aws.eks.ClusterEncryptionConfigProviderArgs(key_arn=pool.key_id),
+                resources=["secrets"],
             ),
             enabled_cluster_log_types=list(CONTROL_PLANE_LOGS),
             upgrade_policy=aws.eks.ClusterUpgradePolicyArgs(support_type="STANDARD"),
             opts=opts,
         )
         admin = aws.eks.AccessEntry(
-            f"{name}-admin", region=region, cluster_name=cluster.name, principal_arn=h["admin_role_arn"],
-            type="STANDARD", opts=opts,
+            f"{name}-admin",
+            region=region,
+            cluster_name=cluster.name,
+            principal_arn=h["admin_role_arn"],
+            type="STANDARD",
+            opts=opts,
         )
         aws.eks.AccessPolicyAssociation(
-            f"{name}-admin", region=region, cluster_name=cluster.name, principal_arn=admin.principal_arn,
+            f"{name}-admin",
+            region=region,
+            cluster_name=cluster.name,
+            principal_arn=admin.principal_arn,
             policy_arn=h["partition"].apply(
                 lambda p: f"arn:{p}:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy"
             ),
@@ -237,11 +306,17 @@ class AwsDriver:
         kubeconfig = pulumi.Output.all(cluster.name, cluster.endpoint, cluster.certificate_authority.data).apply(
             lambda a: _kubeconfig(a[0], a[1], a[2], region)
         )
-        return ClusterInfra(cluster_name=cluster.name, endpoint=cluster.endpoint,
-                            kubeconfig=pulumi.Output.secret(kubeconfig))
+        return ClusterInfra(
+            cluster_name=cluster.name, endpoint=cluster.endpoint, kubeconfig=pulumi.Output.secret(kubeconfig)
+        )
 
     def _node_group(
-        self, np: NodePoolPlan, plan: ClusterPlan, cluster: aws.eks.Cluster, pool: PoolInfra, region: str,
+        self,
+        np: NodePoolPlan,
+        plan: ClusterPlan,
+        cluster: aws.eks.Cluster,
+        pool: PoolInfra,
+        region: str,
         opts: pulumi.ResourceOptions,
     ) -> aws.eks.NodeGroup:
         name = f"{plan.name}-{np.name}"
@@ -251,13 +326,18 @@ class AwsDriver:
             region=region,
             description=f"Strata node group {name}: IMDSv2 only, encrypted volumes",
             metadata_options=aws.ec2.LaunchTemplateMetadataOptionsArgs(
-                http_endpoint="enabled", http_tokens="required", http_put_response_hop_limit=1,
+                http_endpoint="enabled",
+                http_tokens="required",
+                http_put_response_hop_limit=1,
             ),
             block_device_mappings=[
                 aws.ec2.LaunchTemplateBlockDeviceMappingArgs(
                     device_name="/dev/xvda",
                     ebs=aws.ec2.LaunchTemplateBlockDeviceMappingEbsArgs(
-                        encrypted="true", kms_key_id=pool.key_id, volume_size=100, volume_type="gp3",
+                        encrypted="true",
+                        kms_key_id=pool.key_id,
+                        volume_size=100,
+                        volume_type="gp3",
                         delete_on_termination="true",
                     ),
                 )
@@ -274,9 +354,7 @@ class AwsDriver:
             subnet_ids=pool.handles["subnet_ids"],
             instance_types=[np.machine_type.name],
             ami_type="AL2023_x86_64_NVIDIA" if gpu else "AL2023_x86_64_STANDARD",
-            scaling_config=aws.eks.NodeGroupScalingConfigArgs(
-                min_size=np.min, max_size=np.max, desired_size=np.min
-            ),
+            scaling_config=aws.eks.NodeGroupScalingConfigArgs(min_size=np.min, max_size=np.max, desired_size=np.min),
             launch_template=aws.eks.NodeGroupLaunchTemplateArgs(
                 id=template.id, version=template.latest_version.apply(str)
             ),
@@ -294,7 +372,9 @@ def _kubeconfig(cluster_name: str, endpoint: str, ca_data: str | None, region: s
         {
             "apiVersion": "v1",
             "kind": "Config",
-            "clusters": [{"name": cluster_name, "cluster": {"server": endpoint, "certificate-authority-data": ca_data}}],
+            "clusters": [
+                {"name": cluster_name, "cluster": {"server": endpoint, "certificate-authority-data": ca_data}}
+            ],
             "contexts": [{"name": cluster_name, "context": {"cluster": cluster_name, "user": cluster_name}}],
             "current-context": cluster_name,
             "users": [
@@ -304,8 +384,16 @@ def _kubeconfig(cluster_name: str, endpoint: str, ca_data: str | None, region: s
                         "exec": {
                             "apiVersion": "client.authentication.k8s.io/v1beta1",
                             "command": "aws",
-                            "args": ["eks", "get-token", "--cluster-name", cluster_name, "--region", region,
-                                     "--output", "json"],
+                            "args": [
+                                "eks",
+                                "get-token",
+                                "--cluster-name",
+                                cluster_name,
+                                "--region",
+                                region,
+                                "--output",
+                                "json",
+                            ],
                             "interactiveMode": "Never",
                         }
                     },

@@ -64,7 +64,11 @@ class GcpDriver:
             f"{name}-vpc", project=project, auto_create_subnetworks=False, routing_mode="REGIONAL", opts=opts
         )
         subnet = gcp.compute.Subnetwork(
-            f"{name}-nodes", project=project, region=region, network=network.id, ip_cidr_range=ranges.nodes,
+            f"{name}-nodes",
+            project=project,
+            region=region,
+            network=network.id,
+            ip_cidr_range=ranges.nodes,
             private_ip_google_access=True,
             secondary_ip_ranges=[
                 gcp.compute.SubnetworkSecondaryIpRangeArgs(range_name="pods", ip_cidr_range=ranges.pods),
@@ -75,14 +79,21 @@ class GcpDriver:
         )
         router = gcp.compute.Router(f"{name}-router", project=project, region=region, network=network.id, opts=opts)
         gcp.compute.RouterNat(
-            f"{name}-nat", project=project, region=region, router=router.name,
-            nat_ip_allocate_option="AUTO_ONLY", source_subnetwork_ip_ranges_to_nat="ALL_SUBNETWORKS_ALL_IP_RANGES",
+            f"{name}-nat",
+            project=project,
+            region=region,
+            router=router.name,
+            nat_ip_allocate_option="AUTO_ONLY",
+            source_subnetwork_ip_ranges_to_nat="ALL_SUBNETWORKS_ALL_IP_RANGES",
             log_config=gcp.compute.RouterNatLogConfigArgs(enable=True, filter="ERRORS_ONLY"),
             opts=opts,
         )
         ring = gcp.kms.KeyRing(f"{name}-keys", project=project, location=region, opts=opts)
         key = gcp.kms.CryptoKey(
-            f"{name}-key", key_ring=ring.id, purpose="ENCRYPT_DECRYPT", rotation_period=KEY_ROTATION,
+            f"{name}-key",
+            key_ring=ring.id,
+            purpose="ENCRYPT_DECRYPT",
+            rotation_period=KEY_ROTATION,
             opts=pulumi.ResourceOptions(parent=parent, protect=False),
         )
         project_info = gcp.organizations.get_project_output(
@@ -90,20 +101,28 @@ class GcpDriver:
         )
         # GKE's service agent encrypts Kubernetes secrets with the pool key.
         gcp.kms.CryptoKeyIAMMember(
-            f"{name}-key-gke", crypto_key_id=key.id, role="roles/cloudkms.cryptoKeyEncrypterDecrypter",
+            f"{name}-key-gke",
+            crypto_key_id=key.id,
+            role="roles/cloudkms.cryptoKeyEncrypterDecrypter",
             member=project_info.number.apply(
                 lambda n: f"serviceAccount:service-{n}@container-engine-robot.iam.gserviceaccount.com"
             ),
             opts=opts,
         )
         account = gcp.serviceaccount.Account(
-            f"{name}-nodes", project=project, account_id=_account_id(f"{name}-nodes"),
-            display_name=f"Strata nodes of pool {name}", opts=opts,
+            f"{name}-nodes",
+            project=project,
+            account_id=_account_id(f"{name}-nodes"),
+            display_name=f"Strata nodes of pool {name}",
+            opts=opts,
         )
         for role in NODE_ROLES:
             gcp.projects.IAMMember(
-                f"{name}-nodes-{role.split('/')[-1]}", project=project, role=role,
-                member=account.email.apply(lambda e: f"serviceAccount:{e}"), opts=opts,
+                f"{name}-nodes-{role.split('/')[-1]}",
+                project=project,
+                role=role,
+                member=account.email.apply(lambda e: f"serviceAccount:{e}"),
+                opts=opts,
             )
         zones = gcp.compute.get_zones_output(
             project=project, region=region, status="UP", opts=pulumi.InvokeOutputOptions(parent=parent)
@@ -168,7 +187,13 @@ class GcpDriver:
             datapath_provider="ADVANCED_DATAPATH",
             enable_legacy_abac=False,
             logging_config=gcp.container.ClusterLoggingConfigArgs(
-                enable_components=["SYSTEM_COMPONENTS", "APISERVER", "CONTROLLER_MANAGER", "SCHEDULER", "WORKLOADS"]
+                enable_components=[
+                    "SYSTEM_COMPONENTS",
+                    "APISERVER",
+                    "CONTROLLER_MANAGER",
+                    "SCHEDULER",
+                    "WORKLOADS",
+                ]
             ),
             opts=opts,
         )
@@ -182,11 +207,16 @@ class GcpDriver:
         kubeconfig = pulumi.Output.all(cluster.name, endpoint_out, cluster.master_auth.cluster_ca_certificate).apply(
             lambda a: _kubeconfig(a[0], a[1], a[2])
         )
-        return ClusterInfra(cluster_name=cluster.name, endpoint=endpoint_out,
-                            kubeconfig=pulumi.Output.secret(kubeconfig))
+        return ClusterInfra(
+            cluster_name=cluster.name, endpoint=endpoint_out, kubeconfig=pulumi.Output.secret(kubeconfig)
+        )
 
     def _node_pool(
-        self, np: NodePoolPlan, plan: ClusterPlan, cluster: gcp.container.Cluster, pool: PoolInfra,
+        self,
+        np: NodePoolPlan,
+        plan: ClusterPlan,
+        cluster: gcp.container.Cluster,
+        pool: PoolInfra,
         opts: pulumi.ResourceOptions,
     ) -> gcp.container.NodePool:
         h = pool.handles
@@ -238,8 +268,12 @@ def _kubeconfig(cluster_name: str, endpoint: str, ca_data: str | None) -> str:
         {
             "apiVersion": "v1",
             "kind": "Config",
-            "clusters": [{"name": cluster_name, "cluster": {"server": f"https://{endpoint}",
-                                                            "certificate-authority-data": ca_data}}],
+            "clusters": [
+                {
+                    "name": cluster_name,
+                    "cluster": {"server": f"https://{endpoint}", "certificate-authority-data": ca_data},
+                }
+            ],
             "contexts": [{"name": cluster_name, "context": {"cluster": cluster_name, "user": cluster_name}}],
             "current-context": cluster_name,
             "users": [
