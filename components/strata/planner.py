@@ -187,6 +187,8 @@ def plan_pool(
 ) -> tuple[PoolPlan | None, list[Problem]]:
     """Plan a pool and its capacity ledger: the clusters' draws must fit the budget."""
     kind = pool.substrate.kind
+    if kind not in catalog.machine_types:
+        return None, []  # no catalog to plan against; the declaration checks report it
     problems: list[Problem] = []
     clusters: list[ClusterPlan] = []
     for j, cluster in enumerate(pool.clusters):

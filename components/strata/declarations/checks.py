@@ -128,6 +128,14 @@ def check_pool(catalog: Catalog, pool: ResourcePoolArgs, path: str) -> list[Prob
             )
         if pool.capacity is None:
             problems.append(Problem(f"{path}.capacity", "required for a cloud pool: the budget its clusters draw from"))
+    if kind not in catalog.machine_types:
+        problems.append(
+            Problem(
+                f"{path}.substrate",
+                f"{_SUBSTRATE_LABEL[kind]} pools are parsed and validated, but Strata cannot plan or build them yet",
+                kind,
+            )
+        )
     bm = pool.substrate.bare_metal
     if bm is not None:
         problems += _duplicates([h.name for h in bm.hosts], f"{path}.substrate.bareMetal.hosts", "host")

@@ -1,0 +1,268 @@
+"""A corpus of bad specs: each is rejected with exit 2, a message naming the path, and nothing
+registered. Every case is a small mutation of a valid environment."""
+
+from __future__ import annotations
+
+import copy
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from typer.testing import CliRunner
+
+from strata.cli import app
+from strata.declarations import SpecError
+from strata.offline import OfflineRun
+
+from .conftest import minimal_environment, plan_offline, stack_environment
+
+Env = dict[str, Any]
+C0 = "pools[0].clusters[0]"
+NP0 = f"{C0}.nodePools[0]"
+
+
+def _set(path: str, value: Any) -> Callable[[Env], None]:
+    """A mutation setting a dotted/indexed path (``pools.0.foo``) to ``value``."""
+
+    def apply(env: Env) -> None:
+        *head, last = path.split(".")
+        node: Any = env
+        for part in head:
+            node = node[int(part)] if part.isdigit() else node[part]
+        if last.isdigit():
+            node[int(last)] = value
+        else:
+            node[last] = value
+
+    return apply
+
+
+def _drop(path: str) -> Callable[[Env], None]:
+    def apply(env: Env) -> None:
+        *head, last = path.split(".")
+        node: Any = env
+        for part in head:
+            node = node[int(part)] if part.isdigit() else node[part]
+        del node[last]
+
+    return apply
+
+
+def _second_pool(env: Env) -> None:
+    env["pools"].append(copy.deepcopy(env["pools"][0]))
+    env["pools"][1]["clusters"][0]["name"] = "other"
+
+
+def _dup_cluster_across_pools(env: Env) -> None:
+    env["pools"].append(copy.deepcopy(env["pools"][0]))
+    env["pools"][1]["name"] = "edge"
+
+
+def _dup(list_path: str) -> Callable[[Env], None]:
+    def apply(env: Env) -> None:
+        node: Any = env
+        for part in list_path.split("."):
+            node = node[int(part)] if part.isdigit() else node[part]
+        node.append(copy.deepcopy(node[0]))
+
+    return apply
+
+
+def _with_tenant(**tenant: Any) -> Callable[[Env], None]:
+    def apply(env: Env) -> None:
+        env["pools"][0]["clusters"][0]["tenants"] = [{"name": "risk", "dataClasses": ["internal"], **tenant}]
+
+    return apply
+
+
+def _with_framework(fw: dict[str, Any], tenant: dict[str, Any] | None = None) -> Callable[[Env], None]:
+    def apply(env: Env) -> None:
+        c = env["pools"][0]["clusters"][0]
+        c["tenants"] = [tenant or {"name": "risk", "dataClasses": ["internal"]}]
+        c["frameworks"] = [fw]
+
+    return apply
+
+
+BARE_METAL = {
+    "bareMetal": {
+        "site": "fra-dc1",
+        "country": "DE",
+        "hosts": [{"name": "h1", "address": "10.1.0.1", "vcpus": 32, "memoryGib": 128}],
+        "ssh": {"user": "strata"},
+    }
+}
+
+# (id, mutation, the path the message must name)
+CASES: list[tuple[str, Callable[[Env], None], str]] = [
+    ("unknown-top-level-key", _set("region", "eu-west-1"), "region"),
+    ("unknown-pool-key", _set("pools.0.size", 3), "pools[0].size"),
+    ("snake-case-key", _set("pools.0.clusters.0.node_pools", []), f"{C0}.node_pools"),
+    ("unknown-node-pool-key", _set("pools.0.clusters.0.nodePools.0.instanceType", "m5.large"), f"{NP0}.instanceType"),
+    ("missing-name", _drop("name"), "name"),
+    ("missing-owner", _drop("owner"), "owner"),
+    ("missing-pools", _drop("pools"), "pools"),
+    ("empty-pools", _set("pools", []), "pools"),
+    ("vcpus-not-a-number", _set("pools.0.clusters.0.nodePools.0.machine.vcpus", "eight"), f"{NP0}.machine.vcpus"),
+    ("memory-negative", _set("pools.0.clusters.0.nodePools.0.machine.memoryGib", -4), f"{NP0}.machine.memoryGib"),
+    ("min-above-max", _set("pools.0.clusters.0.nodePools.0.min", 9), f"{NP0}.min"),
+    ("min-negative", _set("pools.0.clusters.0.nodePools.0.min", -1), f"{NP0}.min"),
+    ("max-zero", _set("pools.0.clusters.0.nodePools.0.max", 0), f"{NP0}.max"),
+    ("zero-zones", _set("pools.0.substrate.aws.zones", 0), "pools[0].substrate.aws.zones"),
+    ("seven-zones", _set("pools.0.substrate.aws.zones", 7), "pools[0].substrate.aws.zones"),
+    ("more-zones-than-region", _set("pools.0.substrate.aws.zones", 4), "pools[0].substrate.aws.zones"),
+    ("zones-not-a-number", _set("pools.0.substrate.aws.zones", "three"), "pools[0].substrate.aws.zones"),
+    ("unknown-aws-region", _set("pools.0.substrate.aws.region", "eu-central-9"), "pools[0].substrate.aws.region"),
+    ("unknown-gcp-region", _set("pools.0.substrate", {"gcp": {"project": "acme-dev-1", "region": "europe-west99"}}),
+     "pools[0].substrate.gcp.region"),
+    ("gcp-project-syntax", _set("pools.0.substrate", {"gcp": {"project": "Acme!", "region": "europe-west3"}}),
+     "pools[0].substrate.gcp.project"),
+    ("two-substrates", _set("pools.0.substrate.gcp", {"project": "acme-dev-1", "region": "europe-west3"}),
+     "pools[0].substrate"),
+    ("no-substrate", _set("pools.0.substrate", {}), "pools[0].substrate"),
+    ("unknown-substrate", _set("pools.0.substrate", {"azure": {"region": "westeurope"}}), "pools[0].substrate.azure"),
+    ("version-never-existed", _set("pools.0.clusters.0.version", "1.99"), f"{C0}.version"),
+    ("version-banana", _set("pools.0.clusters.0.version", "banana"), f"{C0}.version"),
+    ("version-unquoted", _set("pools.0.clusters.0.version", 1.3), f"{C0}.version"),
+    ("duplicate-pool", _second_pool, "pools[1].name"),
+    ("duplicate-cluster-across-pools", _dup_cluster_across_pools, "pools[1].clusters[0].name"),
+    ("duplicate-node-pool", _dup("pools.0.clusters.0.nodePools"), f"{C0}.nodePools[1].name"),
+    ("duplicate-tenant", lambda e: (_with_tenant()(e), _dup("pools.0.clusters.0.tenants")(e)), f"{C0}.tenants[1].name"),
+    ("framework-unknown-tenant", _with_framework({"kafka": {"name": "events", "tenant": "nobody"}}),
+     f"{C0}.frameworks[0].kafka.tenant"),
+    ("tenant-unknown-data-class", _with_tenant(dataClasses=["secret-sauce"]), f"{C0}.tenants[0].dataClasses[0]"),
+    ("framework-unknown-data-class",
+     _with_framework({"spark": {"name": "batch", "tenant": "risk", "dataClass": "top-secret"}}),
+     f"{C0}.frameworks[0].spark.dataClass"),
+    ("framework-class-not-tenants",
+     _with_framework({"kafka": {"name": "events", "tenant": "risk", "dataClass": "pci"}}),
+     f"{C0}.frameworks[0].kafka.dataClass"),
+    ("unknown-jurisdiction", _set("jurisdiction", "europe"), "jurisdiction[0]"),
+    ("unknown-jurisdiction-in-list", _set("jurisdiction", ["eu", "mars"]), "jurisdiction[1]"),
+    ("empty-jurisdiction-list", _set("jurisdiction", []), "jurisdiction"),
+    ("bad-isolation", _with_tenant(isolation="shared"), f"{C0}.tenants[0].isolation"),
+    ("bad-runtime", _with_tenant(runtime="firecracker"), f"{C0}.tenants[0].runtime"),
+    ("quota-zero", _with_tenant(quota={"cpu": 0, "memoryGib": 8}), f"{C0}.tenants[0].quota.cpu"),
+    ("framework-two-kinds", _with_framework({"kafka": {"name": "a", "tenant": "risk"},
+                                             "spark": {"name": "b", "tenant": "risk"}}), f"{C0}.frameworks[0]"),
+    ("framework-unknown-kind", _with_framework({"cassandra": {"name": "a", "tenant": "risk"}}),
+     f"{C0}.frameworks[0].cassandra"),
+    ("capacity-overdrawn", _set("pools.0.capacity.vcpus", 8), "pools[0].capacity"),
+    ("capacity-missing", _drop("pools.0.capacity"), "pools[0].capacity"),
+    ("capacity-negative-gpus", _set("pools.0.capacity.gpus", -1), "pools[0].capacity.gpus"),
+    ("shape-unsatisfiable", _set("pools.0.clusters.0.nodePools.0.machine.vcpus", 1000), f"{NP0}.machine"),
+    ("cluster-name-not-dns", _set("pools.0.clusters.0.name", "Payments"), f"{C0}.name"),
+    ("env-name-underscore", _set("name", "eu_prod"), "name"),
+    ("name-too-long", _set("pools.0.name", "a" * 31), "pools[0].name"),
+    ("no-node-pools", _set("pools.0.clusters.0.nodePools", []), f"{C0}.nodePools"),
+    ("bad-public-cidr", _set("pools.0.clusters.0.apiEndpoint", {"publicAccessCidrs": ["203.0.113.7/24"]}),
+     f"{C0}.apiEndpoint.publicAccessCidrs[0]"),
+    ("bare-metal-not-buildable-yet", _set("pools.0.substrate", BARE_METAL), "pools[0].substrate"),
+    ("bare-metal-country-lowercase",
+     _set("pools.0.substrate", {"bareMetal": {**BARE_METAL["bareMetal"], "country": "de"}}),
+     "pools[0].substrate.bareMetal.country"),
+]
+
+
+def test_corpus_is_large_and_ids_are_unique() -> None:
+    assert len(CASES) >= 40
+    assert len({c[0] for c in CASES}) == len(CASES)
+
+
+def _bad_env(mutate: Callable[[Env], None]) -> Env:
+    env = minimal_environment()
+    mutate(env)
+    return env
+
+
+def _write_stack(tmp_path: Path, env: Env) -> Path:
+    path = tmp_path / "Pulumi.bad.yaml"
+    path.write_text(yaml.safe_dump({"config": {"platform:environment": env}}), encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize(("case", "mutate", "path"), CASES, ids=[c[0] for c in CASES])
+def test_bad_spec_exits_2_naming_the_path_and_registers_nothing(
+    case: str, mutate: Callable[[Env], None], path: str, tmp_path: Path
+) -> None:
+    env = _bad_env(mutate)
+    result = CliRunner().invoke(app, ["plan", str(_write_stack(tmp_path, env)), "--format", "json"])
+    assert result.exit_code == 2, result.output
+    doc = json.loads(result.stdout)
+    paths = [p["path"] for p in doc["problems"]]
+    assert path in paths, paths
+    problem = doc["problems"][paths.index(path)]
+    assert problem["message"]
+
+    record = OfflineRun(project="platform", stack="bad")
+    with pytest.raises(SpecError):
+        plan_offline(env, record=record)
+    assert record.registrations == []
+
+
+def test_text_output_names_path_value_and_what_is_allowed(tmp_path: Path) -> None:
+    env = _bad_env(_set("pools.0.clusters.0.nodePools.0.min", 9))
+    result = CliRunner().invoke(app, ["plan", str(_write_stack(tmp_path, env))])
+    assert result.exit_code == 2
+    assert "pools[0].clusters[0].nodePools[0].min: 9 — must not exceed max (4)" in result.stderr
+    assert "Nothing was planned." in result.stderr
+
+
+def test_every_problem_of_a_file_is_reported_at_once(tmp_path: Path) -> None:
+    env = stack_environment("eu-prod")
+    env["jurisdiction"] = ["eu", "atlantis"]
+    env["pools"][0]["substrate"]["aws"]["region"] = "eu-west-9"
+    env["pools"][0]["clusters"][0]["nodePools"][0]["min"] = 10
+    env["pools"][0]["clusters"][1]["tenants"][0]["isolation"] = "shared"
+    env["pools"][0]["clusters"][1]["nodePools"][1]["machine"]["gpus"] = "one"
+    result = CliRunner().invoke(app, ["plan", str(_write_stack(tmp_path, env)), "--format", "json"])
+    assert result.exit_code == 2
+    paths = {p["path"] for p in json.loads(result.stdout)["problems"]}
+    assert paths == {
+        "jurisdiction[1]",
+        "pools[0].substrate.aws.region",
+        "pools[0].clusters[0].nodePools[0].min",
+        "pools[0].clusters[1].tenants[0].isolation",
+        "pools[0].clusters[1].nodePools[1].machine.gpus",
+    }
+
+
+def test_relations_are_all_reported_at_once(tmp_path: Path) -> None:
+    env = stack_environment("eu-prod")
+    env["pools"][0]["clusters"][0]["version"] = "1.99"
+    env["pools"][0]["clusters"][1]["frameworks"][0]["kafka"]["tenant"] = "ghost"
+    env["pools"][0]["capacity"]["gpus"] = 1
+    result = CliRunner().invoke(app, ["plan", str(_write_stack(tmp_path, env)), "--format", "json"])
+    assert result.exit_code == 2
+    problems = json.loads(result.stdout)["problems"]
+    assert {p["path"] for p in problems} == {
+        "pools[0].clusters[0].version",
+        "pools[0].clusters[1].frameworks[0].kafka.tenant",
+        "pools[0].capacity",
+    }
+    over = next(p for p in problems if p["path"] == "pools[0].capacity")
+    assert "gpus 4 > 1" in over["message"] and "analytics draws" in over["message"]
+
+
+def test_unknown_key_lists_what_is_allowed(tmp_path: Path) -> None:
+    env = _bad_env(_set("pools.0.size", 3))
+    result = CliRunner().invoke(app, ["plan", str(_write_stack(tmp_path, env)), "--format", "json"])
+    problem = json.loads(result.stdout)["problems"][0]
+    assert problem == {"path": "pools[0].size", "value": 3,
+                       "message": "unknown key; allowed here: capacity, clusters, name, substrate"}
+
+
+def test_region_typo_suggests_the_real_one(tmp_path: Path) -> None:
+    env = _bad_env(_set("pools.0.substrate.aws.region", "eu-west-l"))
+    result = CliRunner().invoke(app, ["plan", str(_write_stack(tmp_path, env)), "--format", "json"])
+    message = json.loads(result.stdout)["problems"][0]["message"]
+    assert "did you mean" in message and "eu-west-1" in message.partition("did you mean")[2]
+
+
+def test_missing_stack_lists_the_stacks_there() -> None:
+    result = CliRunner().invoke(app, ["plan", "no-such-env"])
+    assert result.exit_code == 2
+    assert "eu-prod" in result.stderr and "eu-prod-gcp" in result.stderr
