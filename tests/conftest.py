@@ -57,7 +57,9 @@ def minimal_environment(substrate: dict[str, Any] | None = None) -> dict[str, An
                     {
                         "name": "apps",
                         "version": "1.35",
-                        "nodePools": [{"name": "general", "machine": {"vcpus": 4, "memoryGib": 16}, "min": 1, "max": 4}],
+                        "nodePools": [
+                            {"name": "general", "machine": {"vcpus": 4, "memoryGib": 16}, "min": 1, "max": 4}
+                        ],
                     }
                 ],
             }

@@ -59,8 +59,13 @@ def test_eks_control_plane(eu_prod_run: OfflineRun) -> None:
     assert eks.inputs["accessConfig"] == {"authenticationMode": "API", "bootstrapClusterCreatorAdminPermissions": False}
     assert eks.inputs["encryptionConfig"]["resources"] == ["secrets"]
     assert eks.property_dependencies["encryptionConfig"] == (POOL + "aws:kms/key:Key::eu-core-key",)
-    assert set(eks.inputs["enabledClusterLogTypes"]) == {"api", "audit", "authenticator", "controllerManager",
-                                                          "scheduler"}
+    assert set(eks.inputs["enabledClusterLogTypes"]) == {
+        "api",
+        "audit",
+        "authenticator",
+        "controllerManager",
+        "scheduler",
+    }
     assert eks.parent.endswith("strata:cluster:KubernetesCluster::payments")
 
 
@@ -69,8 +74,9 @@ def test_pool_key_rotates_and_lets_autoscaling_encrypt_volumes(eu_prod_run: Offl
     assert key.inputs["enableKeyRotation"] is True
     policy = json.loads(key.inputs["policy"])
     principals = [s["Principal"]["AWS"] for s in policy["Statement"]]
-    assert any(p.endswith(":role/aws-service-role/autoscaling.amazonaws.com/AWSServiceRoleForAutoScaling")
-               for p in principals)
+    assert any(
+        p.endswith(":role/aws-service-role/autoscaling.amazonaws.com/AWSServiceRoleForAutoScaling") for p in principals
+    )
 
 
 def test_pool_network_spans_the_zones_with_private_subnets_and_nat(eu_prod_run: OfflineRun) -> None:
@@ -85,8 +91,11 @@ def test_node_groups_require_imdsv2_and_encrypt_volumes(eu_prod_run: OfflineRun)
     templates = eu_prod_run.by_type("aws:ec2/launchTemplate:LaunchTemplate")
     assert len(templates) == 3
     for lt in templates:
-        assert lt.inputs["metadataOptions"] == {"httpEndpoint": "enabled", "httpTokens": "required",
-                                                "httpPutResponseHopLimit": 1}
+        assert lt.inputs["metadataOptions"] == {
+            "httpEndpoint": "enabled",
+            "httpTokens": "required",
+            "httpPutResponseHopLimit": 1,
+        }
         ebs = lt.inputs["blockDeviceMappings"][0]["ebs"]
         assert ebs["encrypted"] == "true"
         assert lt.property_dependencies["blockDeviceMappings"] == (POOL + "aws:kms/key:Key::eu-core-key",)

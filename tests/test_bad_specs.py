@@ -116,12 +116,21 @@ CASES: list[tuple[str, Callable[[Env], None], str]] = [
     ("more-zones-than-region", _set("pools.0.substrate.aws.zones", 4), "pools[0].substrate.aws.zones"),
     ("zones-not-a-number", _set("pools.0.substrate.aws.zones", "three"), "pools[0].substrate.aws.zones"),
     ("unknown-aws-region", _set("pools.0.substrate.aws.region", "eu-central-9"), "pools[0].substrate.aws.region"),
-    ("unknown-gcp-region", _set("pools.0.substrate", {"gcp": {"project": "acme-dev-1", "region": "europe-west99"}}),
-     "pools[0].substrate.gcp.region"),
-    ("gcp-project-syntax", _set("pools.0.substrate", {"gcp": {"project": "Acme!", "region": "europe-west3"}}),
-     "pools[0].substrate.gcp.project"),
-    ("two-substrates", _set("pools.0.substrate.gcp", {"project": "acme-dev-1", "region": "europe-west3"}),
-     "pools[0].substrate"),
+    (
+        "unknown-gcp-region",
+        _set("pools.0.substrate", {"gcp": {"project": "acme-dev-1", "region": "europe-west99"}}),
+        "pools[0].substrate.gcp.region",
+    ),
+    (
+        "gcp-project-syntax",
+        _set("pools.0.substrate", {"gcp": {"project": "Acme!", "region": "europe-west3"}}),
+        "pools[0].substrate.gcp.project",
+    ),
+    (
+        "two-substrates",
+        _set("pools.0.substrate.gcp", {"project": "acme-dev-1", "region": "europe-west3"}),
+        "pools[0].substrate",
+    ),
     ("no-substrate", _set("pools.0.substrate", {}), "pools[0].substrate"),
     ("unknown-substrate", _set("pools.0.substrate", {"azure": {"region": "westeurope"}}), "pools[0].substrate.azure"),
     ("version-never-existed", _set("pools.0.clusters.0.version", "1.99"), f"{C0}.version"),
@@ -131,25 +140,38 @@ CASES: list[tuple[str, Callable[[Env], None], str]] = [
     ("duplicate-cluster-across-pools", _dup_cluster_across_pools, "pools[1].clusters[0].name"),
     ("duplicate-node-pool", _dup("pools.0.clusters.0.nodePools"), f"{C0}.nodePools[1].name"),
     ("duplicate-tenant", lambda e: (_with_tenant()(e), _dup("pools.0.clusters.0.tenants")(e)), f"{C0}.tenants[1].name"),
-    ("framework-unknown-tenant", _with_framework({"kafka": {"name": "events", "tenant": "nobody"}}),
-     f"{C0}.frameworks[0].kafka.tenant"),
+    (
+        "framework-unknown-tenant",
+        _with_framework({"kafka": {"name": "events", "tenant": "nobody"}}),
+        f"{C0}.frameworks[0].kafka.tenant",
+    ),
     ("tenant-unknown-data-class", _with_tenant(dataClasses=["secret-sauce"]), f"{C0}.tenants[0].dataClasses[0]"),
-    ("framework-unknown-data-class",
-     _with_framework({"spark": {"name": "batch", "tenant": "risk", "dataClass": "top-secret"}}),
-     f"{C0}.frameworks[0].spark.dataClass"),
-    ("framework-class-not-tenants",
-     _with_framework({"kafka": {"name": "events", "tenant": "risk", "dataClass": "pci"}}),
-     f"{C0}.frameworks[0].kafka.dataClass"),
+    (
+        "framework-unknown-data-class",
+        _with_framework({"spark": {"name": "batch", "tenant": "risk", "dataClass": "top-secret"}}),
+        f"{C0}.frameworks[0].spark.dataClass",
+    ),
+    (
+        "framework-class-not-tenants",
+        _with_framework({"kafka": {"name": "events", "tenant": "risk", "dataClass": "pci"}}),
+        f"{C0}.frameworks[0].kafka.dataClass",
+    ),
     ("unknown-jurisdiction", _set("jurisdiction", "europe"), "jurisdiction[0]"),
     ("unknown-jurisdiction-in-list", _set("jurisdiction", ["eu", "mars"]), "jurisdiction[1]"),
     ("empty-jurisdiction-list", _set("jurisdiction", []), "jurisdiction"),
     ("bad-isolation", _with_tenant(isolation="shared"), f"{C0}.tenants[0].isolation"),
     ("bad-runtime", _with_tenant(runtime="firecracker"), f"{C0}.tenants[0].runtime"),
     ("quota-zero", _with_tenant(quota={"cpu": 0, "memoryGib": 8}), f"{C0}.tenants[0].quota.cpu"),
-    ("framework-two-kinds", _with_framework({"kafka": {"name": "a", "tenant": "risk"},
-                                             "spark": {"name": "b", "tenant": "risk"}}), f"{C0}.frameworks[0]"),
-    ("framework-unknown-kind", _with_framework({"cassandra": {"name": "a", "tenant": "risk"}}),
-     f"{C0}.frameworks[0].cassandra"),
+    (
+        "framework-two-kinds",
+        _with_framework({"kafka": {"name": "a", "tenant": "risk"}, "spark": {"name": "b", "tenant": "risk"}}),
+        f"{C0}.frameworks[0]",
+    ),
+    (
+        "framework-unknown-kind",
+        _with_framework({"cassandra": {"name": "a", "tenant": "risk"}}),
+        f"{C0}.frameworks[0].cassandra",
+    ),
     ("capacity-overdrawn", _set("pools.0.capacity.vcpus", 8), "pools[0].capacity"),
     ("capacity-missing", _drop("pools.0.capacity"), "pools[0].capacity"),
     ("capacity-negative-gpus", _set("pools.0.capacity.gpus", -1), "pools[0].capacity.gpus"),
@@ -158,12 +180,17 @@ CASES: list[tuple[str, Callable[[Env], None], str]] = [
     ("env-name-underscore", _set("name", "eu_prod"), "name"),
     ("name-too-long", _set("pools.0.name", "a" * 31), "pools[0].name"),
     ("no-node-pools", _set("pools.0.clusters.0.nodePools", []), f"{C0}.nodePools"),
-    ("bad-public-cidr", _set("pools.0.clusters.0.apiEndpoint", {"publicAccessCidrs": ["203.0.113.7/24"]}),
-     f"{C0}.apiEndpoint.publicAccessCidrs[0]"),
+    (
+        "bad-public-cidr",
+        _set("pools.0.clusters.0.apiEndpoint", {"publicAccessCidrs": ["203.0.113.7/24"]}),
+        f"{C0}.apiEndpoint.publicAccessCidrs[0]",
+    ),
     ("bare-metal-not-buildable-yet", _set("pools.0.substrate", BARE_METAL), "pools[0].substrate"),
-    ("bare-metal-country-lowercase",
-     _set("pools.0.substrate", {"bareMetal": {**BARE_METAL["bareMetal"], "country": "de"}}),
-     "pools[0].substrate.bareMetal.country"),
+    (
+        "bare-metal-country-lowercase",
+        _set("pools.0.substrate", {"bareMetal": {**BARE_METAL["bareMetal"], "country": "de"}}),
+        "pools[0].substrate.bareMetal.country",
+    ),
 ]
 
 
@@ -251,8 +278,11 @@ def test_unknown_key_lists_what_is_allowed(tmp_path: Path) -> None:
     env = _bad_env(_set("pools.0.size", 3))
     result = CliRunner().invoke(app, ["plan", str(_write_stack(tmp_path, env)), "--format", "json"])
     problem = json.loads(result.stdout)["problems"][0]
-    assert problem == {"path": "pools[0].size", "value": 3,
-                       "message": "unknown key; allowed here: capacity, clusters, name, substrate"}
+    assert problem == {
+        "path": "pools[0].size",
+        "value": 3,
+        "message": "unknown key; allowed here: capacity, clusters, name, substrate",
+    }
 
 
 def test_region_typo_suggests_the_real_one(tmp_path: Path) -> None:

@@ -34,7 +34,9 @@ def test_every_region_has_a_country_and_zones() -> None:
         ("gcp", "northamerica-northeast1", "CA", "ca"),
     ],
 )
-def test_regions_resolve_to_countries_and_jurisdictions(kind: str, region: str, country: str, jurisdiction: str) -> None:
+def test_regions_resolve_to_countries_and_jurisdictions(
+    kind: str, region: str, country: str, jurisdiction: str
+) -> None:
     r = CAT.region(kind, region)
     assert r is not None and r.country == country
     assert jurisdiction in CAT.jurisdictions_of(country)

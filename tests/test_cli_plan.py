@@ -25,15 +25,25 @@ def test_json_plan_of_eu_prod() -> None:
     doc = _plan("eu-prod", "--format", "json")
     assert doc["environment"] == "eu-prod"
     pool = doc["pools"][0]
-    assert (pool["name"], pool["substrate"], pool["region"], pool["country"]) == ("eu-core", "aws", "eu-central-1", "DE")
+    assert (pool["name"], pool["substrate"], pool["region"], pool["country"]) == (
+        "eu-core",
+        "aws",
+        "eu-central-1",
+        "DE",
+    )
     assert pool["capacity"] == {"vcpus": 512, "memoryGib": 2048, "gpus": 8}
     assert pool["drawn"] == {"vcpus": 8 * 9 + 16 * 12 + 16 * 4, "memoryGib": 32 * 9 + 64 * 12 + 64 * 4, "gpus": 4}
     clusters = {c["name"]: c for c in pool["clusters"]}
     assert clusters["payments"]["version"] == "1.35" and clusters["analytics"]["version"] == "1.36"
     assert clusters["payments"]["versionStage"] == "supported"
     assert [n["machineType"] for n in clusters["analytics"]["nodePools"]] == ["m7i.4xlarge", "g6.4xlarge"]
-    assert clusters["analytics"]["tenants"][0] == {"name": "risk", "isolation": "namespace", "runtime": "default",
-                                                   "dataClasses": ["personal-eu"], "built": False}
+    assert clusters["analytics"]["tenants"][0] == {
+        "name": "risk",
+        "isolation": "namespace",
+        "runtime": "default",
+        "dataClasses": ["personal-eu"],
+        "built": False,
+    }
     assert [f["kind"] for f in clusters["analytics"]["frameworks"]] == ["kafka", "spark"]
     assert doc["notBuilt"] == {"tenants": 3, "frameworks": 2, "note": doc["notBuilt"]["note"]}
     assert doc["resourcesByType"]["aws:eks/cluster:Cluster"] == 2
@@ -71,9 +81,23 @@ def test_swapping_the_substrate_keeps_the_declaration_and_plan_shape() -> None:
 
     def shape(doc: dict) -> list:
         return [
-            (p["name"], p["capacity"], p["drawn"],
-             [(c["name"], c["version"], c["versionStage"], c["draw"], c["tenants"], c["frameworks"],
-               [(n["name"], n["machine"], n["min"], n["max"]) for n in c["nodePools"]]) for c in p["clusters"]])
+            (
+                p["name"],
+                p["capacity"],
+                p["drawn"],
+                [
+                    (
+                        c["name"],
+                        c["version"],
+                        c["versionStage"],
+                        c["draw"],
+                        c["tenants"],
+                        c["frameworks"],
+                        [(n["name"], n["machine"], n["min"], n["max"]) for n in c["nodePools"]],
+                    )
+                    for c in p["clusters"]
+                ],
+            )
             for p in doc["pools"]
         ]
 

@@ -37,8 +37,11 @@ def test_every_labelable_resource_carries_ownership_labels_in_gcp_syntax(eu_prod
         if r.type.startswith("gcp:")
         and ({"labels", "resource_labels"} & _gcp_params(r) or r.type == "gcp:container/nodePool:NodePool")
     ]
-    assert {r.type for r in labelable} >= {"gcp:container/cluster:Cluster", "gcp:container/nodePool:NodePool",
-                                           "gcp:kms/cryptoKey:CryptoKey"}
+    assert {r.type for r in labelable} >= {
+        "gcp:container/cluster:Cluster",
+        "gcp:container/nodePool:NodePool",
+        "gcp:kms/cryptoKey:CryptoKey",
+    }
     for r in labelable:
         labels = _labels_of(r)
         assert labels is not None, r.urn
@@ -66,8 +69,10 @@ def test_gke_control_plane(eu_prod_gcp_run: OfflineRun) -> None:
     assert i["nodeLocations"] == ["europe-west3-a", "europe-west3-b", "europe-west3-c"]
     assert i["ipAllocationPolicy"] == {"clusterSecondaryRangeName": "pods", "servicesSecondaryRangeName": "services"}
     assert gke.inputs["resourceLabels"]["strata-cluster"] == "payments"
-    blocks = {r.inputs["privateClusterConfig"]["masterIpv4CidrBlock"]
-              for r in eu_prod_gcp_run.by_type("gcp:container/cluster:Cluster")}
+    blocks = {
+        r.inputs["privateClusterConfig"]["masterIpv4CidrBlock"]
+        for r in eu_prod_gcp_run.by_type("gcp:container/cluster:Cluster")
+    }
     assert len(blocks) == 2  # each cluster's control plane gets its own range
 
 

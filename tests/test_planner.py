@@ -50,7 +50,9 @@ def test_chosen_type_satisfies_the_shape_and_nothing_cheaper_does(shape: Machine
     fits = [
         t
         for t in CAT.machine_types[kind]
-        if t.vcpus >= shape.vcpus and t.memory_gib >= shape.memory_gib and t.gpus >= shape.gpus
+        if t.vcpus >= shape.vcpus
+        and t.memory_gib >= shape.memory_gib
+        and t.gpus >= shape.gpus
         and (t.gpus > 0) == (shape.gpus > 0)
     ]
     if not fits:

@@ -26,33 +26,51 @@ from strata import (
 )
 from strata.offline import DuplicateResourceError, OfflineRun, run_offline
 
+from .conftest import only
+
 TODAY = dt.date(2026, 11, 23)
 OWNER = Ownership(owner="cards-team", environment="cards-dev", jurisdictions=("eu",))
 
 
 def _cluster(name: str, vcpus: int = 4, max_: int = 3, version: str = "1.35") -> KubernetesClusterArgs:
     return KubernetesClusterArgs(
-        name=name, version=version,
+        name=name,
+        version=version,
         node_pools=[NodePool(name="general", machine=Machine(vcpus=vcpus, memory_gib=16), min=1, max=max_)],
     )
 
 
 def _pool(*clusters: KubernetesClusterArgs, vcpus: int = 32) -> ResourcePoolArgs:
     return ResourcePoolArgs(
-        name="cards", substrate=AwsSubstrate(region="eu-west-1", zones=2),
-        capacity=Capacity(vcpus=vcpus, memory_gib=512), clusters=list(clusters),
+        name="cards",
+        substrate=AwsSubstrate(region="eu-west-1", zones=2),
+        capacity=Capacity(vcpus=vcpus, memory_gib=512),
+        clusters=list(clusters),
     )
 
 
 def test_public_api_exports_the_same_words_as_the_stack_file() -> None:
-    for word in ("Environment", "ResourcePool", "KubernetesCluster", "NodePool", "Machine", "Tenant",
-                 "EnvironmentArgs", "ResourcePoolArgs", "KubernetesClusterArgs", "AwsSubstrate", "GcpSubstrate"):
+    for word in (
+        "Environment",
+        "ResourcePool",
+        "KubernetesCluster",
+        "NodePool",
+        "Machine",
+        "Tenant",
+        "EnvironmentArgs",
+        "ResourcePoolArgs",
+        "KubernetesClusterArgs",
+        "AwsSubstrate",
+        "GcpSubstrate",
+    ):
         assert word in strata.__all__
 
 
 def test_environment_built_in_python_equals_the_one_from_a_stack_file() -> None:
     args = EnvironmentArgs(
-        name="cards-dev", jurisdiction="eu", owner="cards-team",
+        name="cards-dev",
+        jurisdiction="eu",
+        owner="cards-team",
         pools=[_pool(_cluster("apps"))],
     )
     from_file = EnvironmentArgs.model_validate(args.model_dump(by_alias=True), by_alias=True, by_name=False)
@@ -69,7 +87,7 @@ def test_a_pool_and_a_cluster_composed_separately() -> None:
 
     run, batch = run_offline(program, project="team", stack="dev")
     assert batch.plan.draw.vcpus == 8
-    eks = [r for r in run.by_type("aws:eks/cluster:Cluster") if r.name == "batch-eks"][0]
+    eks = only(run, "aws:eks/cluster:Cluster", "batch-eks")
     assert eks.inputs["tags"]["strata:cluster"] == "batch"
     assert eks.inputs["tags"]["strata:owner"] == "cards-team"
     assert eks.parent.endswith("strata:pool:ResourcePool$strata:cluster:KubernetesCluster::batch")
