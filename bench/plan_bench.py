@@ -37,7 +37,9 @@ def environment(clusters: int) -> dict[str, Any]:
         for c in range(p * CLUSTERS_PER_POOL, min(clusters, (p + 1) * CLUSTERS_PER_POOL)):
             node_pools = [{"name": "general", "machine": {"vcpus": 8, "memoryGib": 32}, "min": 3, "max": 6}]
             if c % 5 == 0:
-                node_pools.append({"name": "gpu", "machine": {"vcpus": 8, "memoryGib": 32, "gpus": 1}, "min": 0, "max": 2})
+                node_pools.append(
+                    {"name": "gpu", "machine": {"vcpus": 8, "memoryGib": 32, "gpus": 1}, "min": 0, "max": 2}
+                )
             members.append({"name": f"c{c:03d}", "version": "1.35" if c % 2 else "1.34", "nodePools": node_pools})
         pools.append(
             {
@@ -56,6 +58,7 @@ def _child(mode: str, arg: str) -> None:
 
     import pulumi_aws as aws
 
+    import strata.program  # noqa: F401  - both modes load the same modules; only the work differs
     from strata.cli import StackRef, plan_stack
     from strata.offline import run_offline
 
@@ -120,7 +123,8 @@ def main() -> None:
 
 def write_results(out: Path, rows: list[dict[str, Any]], repeat: int) -> None:
     lines = [
-        "| clusters | resources | plan (s) | floor (s) | time ratio | plan peak RSS (MiB) | floor peak RSS (MiB) | memory ratio |",
+        "| clusters | resources | plan (s) | floor (s) | time ratio | plan peak RSS (MiB) "
+        "| floor peak RSS (MiB) | memory ratio |",
         "|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in rows:
