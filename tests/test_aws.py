@@ -149,3 +149,17 @@ def test_zone_count_follows_the_declaration(zones: int) -> None:
     env["jurisdiction"] = "us"
     run = plan_offline(env)
     assert len([r for r in run.by_type("aws:ec2/subnet:Subnet") if "private" in r.name]) == zones
+
+
+def test_kubeconfig_authenticates_with_aws_eks_get_token() -> None:
+    from strata.drivers.aws.driver import _kubeconfig
+
+    doc = json.loads(
+        _kubeconfig("payments-eks-1a2b", "https://ABC.gr7.eu-central-1.eks.amazonaws.com", "Q0E=", "eu-central-1")
+    )
+    user = doc["users"][0]["user"]
+    assert set(user) == {"exec"}  # no token, password or client key
+    assert user["exec"]["command"] == "aws"
+    assert user["exec"]["args"][:4] == ["eks", "get-token", "--cluster-name", "payments-eks-1a2b"]
+    assert "eu-central-1" in user["exec"]["args"]
+    assert doc["clusters"][0]["cluster"]["certificate-authority-data"] == "Q0E="

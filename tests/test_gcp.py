@@ -129,3 +129,20 @@ def test_public_endpoint_is_opt_in_and_restricted() -> None:
     assert gke["masterAuthorizedNetworksConfig"]["cidrBlocks"] == [
         {"cidrBlock": "198.51.100.0/24", "displayName": "strata-public-access"}
     ]
+
+
+def test_kubeconfig_authenticates_with_the_gke_auth_plugin() -> None:
+    import json
+
+    from strata.drivers.gcp.driver import _kubeconfig
+
+    doc = json.loads(_kubeconfig("payments-gke-1a2b", "10.0.0.2", "Q0E="))
+    assert doc["clusters"][0]["cluster"]["server"] == "https://10.0.0.2"
+    assert doc["users"][0]["user"] == {
+        "exec": {
+            "apiVersion": "client.authentication.k8s.io/v1beta1",
+            "interactiveMode": "Never",
+            "command": "gke-gcloud-auth-plugin",
+            "provideClusterInfo": True,
+        }
+    }

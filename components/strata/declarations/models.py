@@ -11,7 +11,7 @@ from __future__ import annotations
 import difflib
 import ipaddress
 import re
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import (
     AfterValidator,
@@ -103,6 +103,30 @@ class Spec(BaseModel):
     )
 
 
+class OneOf(Spec):
+    """A mapping that holds exactly one of its keys (``{aws: ...}``, ``{kafka: ...}``)."""
+
+    #: Python field name → the key as spelled in the stack file.
+    _choices: ClassVar[dict[str, str]] = {}
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> OneOf:
+        given = [alias for field, alias in self._choices.items() if getattr(self, field) is not None]
+        if len(given) != 1:
+            got = ", ".join(given) if given else "none"
+            raise ValueError(f"must hold exactly one of {', '.join(self._choices.values())}; got {got}")
+        return self
+
+    @property
+    def kind(self) -> str:
+        """The key that is set, as spelled in the stack file."""
+        return next(alias for field, alias in self._choices.items() if getattr(self, field) is not None)
+
+    @property
+    def chosen(self) -> Any:
+        return next(v for field in self._choices if (v := getattr(self, field)) is not None)
+
+
 # ---------------------------------------------------------------- substrates
 
 
@@ -152,25 +176,13 @@ class BareMetalSubstrate(Spec):
     ssh: SshAccess
 
 
-class Substrate(Spec):
+class Substrate(OneOf):
     """Where machines come from: exactly one of ``aws``, ``gcp``, ``bareMetal``."""
 
+    _choices: ClassVar[dict[str, str]] = {"aws": "aws", "gcp": "gcp", "bare_metal": "bareMetal"}
     aws: AwsSubstrate | None = None
     gcp: GcpSubstrate | None = None
     bare_metal: BareMetalSubstrate | None = None
-
-    @model_validator(mode="after")
-    def _exactly_one(self) -> Substrate:
-        given = [k for k, v in (("aws", self.aws), ("gcp", self.gcp), ("bareMetal", self.bare_metal)) if v]
-        if len(given) != 1:
-            got = ", ".join(given) if given else "none"
-            raise ValueError(f"must hold exactly one of aws, gcp, bareMetal; got {got}")
-        return self
-
-    @property
-    def kind(self) -> str:
-        """``aws`` | ``gcp`` | ``bareMetal``."""
-        return "aws" if self.aws else "gcp" if self.gcp else "bareMetal"
 
     @property
     def region(self) -> str | None:
@@ -278,29 +290,18 @@ class ElasticsearchSpec(FrameworkSpec):
 FRAMEWORK_KINDS = ("kafka", "spark", "flink", "elasticsearch")
 
 
-class Framework(Spec):
+class Framework(OneOf):
     """Exactly one of ``kafka``, ``spark``, ``flink``, ``elasticsearch``."""
 
+    _choices: ClassVar[dict[str, str]] = {k: k for k in FRAMEWORK_KINDS}
     kafka: KafkaSpec | None = None
     spark: SparkSpec | None = None
     flink: FlinkSpec | None = None
     elasticsearch: ElasticsearchSpec | None = None
 
-    @model_validator(mode="after")
-    def _exactly_one(self) -> Framework:
-        given = [k for k in FRAMEWORK_KINDS if getattr(self, k) is not None]
-        if len(given) != 1:
-            got = ", ".join(given) if given else "none"
-            raise ValueError(f"must hold exactly one of {', '.join(FRAMEWORK_KINDS)}; got {got}")
-        return self
-
-    @property
-    def kind(self) -> str:
-        return next(k for k in FRAMEWORK_KINDS if getattr(self, k) is not None)
-
     @property
     def spec(self) -> FrameworkSpec:
-        value: FrameworkSpec = getattr(self, self.kind)
+        value: FrameworkSpec = self.chosen
         return value
 
 

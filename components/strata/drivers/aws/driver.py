@@ -15,6 +15,7 @@ import pulumi
 import pulumi_aws as aws
 
 from strata.drivers import ClusterInfra, PoolInfra
+from strata.drivers.kubeconfig import exec_kubeconfig
 from strata.drivers.tagging import tag_transformation
 from strata.labels import Ownership
 from strata.network import POOL_CIDR, zone_subnets
@@ -368,36 +369,5 @@ class AwsDriver:
 
 def _kubeconfig(cluster_name: str, endpoint: str, ca_data: str | None, region: str) -> str:
     """A kubeconfig that authenticates with ``aws eks get-token`` (no static credentials)."""
-    return json.dumps(
-        {
-            "apiVersion": "v1",
-            "kind": "Config",
-            "clusters": [
-                {"name": cluster_name, "cluster": {"server": endpoint, "certificate-authority-data": ca_data}}
-            ],
-            "contexts": [{"name": cluster_name, "context": {"cluster": cluster_name, "user": cluster_name}}],
-            "current-context": cluster_name,
-            "users": [
-                {
-                    "name": cluster_name,
-                    "user": {
-                        "exec": {
-                            "apiVersion": "client.authentication.k8s.io/v1beta1",
-                            "command": "aws",
-                            "args": [
-                                "eks",
-                                "get-token",
-                                "--cluster-name",
-                                cluster_name,
-                                "--region",
-                                region,
-                                "--output",
-                                "json",
-                            ],
-                            "interactiveMode": "Never",
-                        }
-                    },
-                }
-            ],
-        }
-    )
+    args = ["eks", "get-token", "--cluster-name", cluster_name, "--region", region, "--output", "json"]
+    return exec_kubeconfig(cluster_name, endpoint, ca_data, {"command": "aws", "args": args})

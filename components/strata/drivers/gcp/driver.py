@@ -8,12 +8,11 @@ metadata server, autoscale on total min/max, and GPU pools get accelerators and 
 
 from __future__ import annotations
 
-import json
-
 import pulumi
 import pulumi_gcp as gcp
 
 from strata.drivers import ClusterInfra, PoolInfra
+from strata.drivers.kubeconfig import exec_kubeconfig
 from strata.drivers.tagging import tag_transformation
 from strata.labels import Ownership, gcp_label_value
 from strata.network import control_plane_cidr, gke_ranges
@@ -264,30 +263,5 @@ class GcpDriver:
 
 def _kubeconfig(cluster_name: str, endpoint: str, ca_data: str | None) -> str:
     """A kubeconfig that authenticates with ``gke-gcloud-auth-plugin`` (no static credentials)."""
-    return json.dumps(
-        {
-            "apiVersion": "v1",
-            "kind": "Config",
-            "clusters": [
-                {
-                    "name": cluster_name,
-                    "cluster": {"server": f"https://{endpoint}", "certificate-authority-data": ca_data},
-                }
-            ],
-            "contexts": [{"name": cluster_name, "context": {"cluster": cluster_name, "user": cluster_name}}],
-            "current-context": cluster_name,
-            "users": [
-                {
-                    "name": cluster_name,
-                    "user": {
-                        "exec": {
-                            "apiVersion": "client.authentication.k8s.io/v1beta1",
-                            "command": "gke-gcloud-auth-plugin",
-                            "provideClusterInfo": True,
-                            "interactiveMode": "Never",
-                        }
-                    },
-                }
-            ],
-        }
-    )
+    spec = {"command": "gke-gcloud-auth-plugin", "provideClusterInfo": True}
+    return exec_kubeconfig(cluster_name, f"https://{endpoint}", ca_data, spec)
