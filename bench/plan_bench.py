@@ -1,10 +1,15 @@
 """Benchmark `strata plan` against the floor: the same number of bare resources, same mocks.
 
 For each size (10, 100, 300 clusters) a generated environment is planned in a fresh process, and
-in another fresh process the floor registers as many bare ``aws.s3.Bucket`` resources as that
-plan registered, through the very same offline runner (mocks + recording monitor). Each is run
-``--repeat`` times, interleaved; the medians of wall time (the run itself, imports excluded) and of
-peak RSS (whole process) are compared. Results go to bench/RESULTS.md.
+in other fresh processes two floors register as many resources as that plan registered, through
+the very same offline runner (mocks + recording monitor):
+
+- ``bare``: a custom resource with no inputs at all — the SDK's cost per resource, nothing more;
+- ``bucket``: an ``aws.s3.Bucket`` with no inputs set — the floor FACTS.md measured.
+
+Each is run ``--repeat`` times, interleaved; the medians of wall time (the run itself, imports
+excluded) and of peak RSS (whole process, same modules loaded) are compared. Results go to
+bench/RESULTS.md.
 
     .venv/bin/python bench/plan_bench.py [--sizes 10 100 300] [--repeat 3]
 """
@@ -58,7 +63,15 @@ def _child(mode: str, arg: str) -> None:
 
     import pulumi_aws as aws
 
-    import strata.program  # noqa: F401  - both modes load the same modules; only the work differs
+    # Both modes load the same modules before the clock starts; only the work differs.
+    import pulumi_aws.ec2
+    import pulumi_aws.eks
+    import pulumi_aws.iam
+    import pulumi_aws.kms
+    import pulumi_aws.s3
+
+    import strata.drivers.aws
+    import strata.program  # noqa: F401
     from strata.cli import StackRef, plan_stack
     from strata.offline import run_offline
 
@@ -67,11 +80,16 @@ def _child(mode: str, arg: str) -> None:
         planned = plan_stack(StackRef(Path(arg), "bench"), dt.date(2026, 11, 23))
         count = len(planned.run.registrations)
     else:
+        import pulumi
+
         n = int(arg)
 
         def floor() -> None:
             for i in range(n):
-                aws.s3.Bucket(f"b{i}")
+                if mode == "bucket":
+                    aws.s3.Bucket(f"b{i}")
+                else:
+                    pulumi.CustomResource("bench:index:Bare", f"r{i}", {})
 
         run, _ = run_offline(floor, project="platform", stack="bench")
         count = len(run.registrations)
@@ -102,20 +120,15 @@ def main() -> None:
         for size in args.sizes:
             path = Path(tmp) / f"Pulumi.bench-{size}.yaml"
             path.write_text(yaml.safe_dump({"config": {"platform:environment": environment(size)}}))
-            plans, floors = [], []
+            runs: dict[str, list[dict[str, float]]] = {"plan": [], "bare": [], "bucket": []}
             for _ in range(args.repeat):
-                plans.append(_spawn("plan", str(path)))
-                floors.append(_spawn("floor", str(plans[-1]["resources"])))
-            row = {
-                "clusters": size,
-                "resources": plans[0]["resources"],
-                "plan_s": statistics.median(p["seconds"] for p in plans),
-                "floor_s": statistics.median(f["seconds"] for f in floors),
-                "plan_mib": statistics.median(p["rss_mib"] for p in plans),
-                "floor_mib": statistics.median(f["rss_mib"] for f in floors),
-            }
-            row["time_ratio"] = row["plan_s"] / row["floor_s"]
-            row["mem_ratio"] = row["plan_mib"] / row["floor_mib"]
+                runs["plan"].append(_spawn("plan", str(path)))
+                for floor in ("bare", "bucket"):
+                    runs[floor].append(_spawn(floor, str(runs["plan"][-1]["resources"])))
+            row: dict[str, Any] = {"clusters": size, "resources": runs["plan"][0]["resources"]}
+            for mode, samples in runs.items():
+                row[f"{mode}_s"] = statistics.median(x["seconds"] for x in samples)
+                row[f"{mode}_mib"] = statistics.median(x["rss_mib"] for x in samples)
             rows.append(row)
             print(json.dumps(row), flush=True)
     write_results(args.out, rows, args.repeat)
@@ -123,14 +136,16 @@ def main() -> None:
 
 def write_results(out: Path, rows: list[dict[str, Any]], repeat: int) -> None:
     lines = [
-        "| clusters | resources | plan (s) | floor (s) | time ratio | plan peak RSS (MiB) "
-        "| floor peak RSS (MiB) | memory ratio |",
-        "|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| clusters | resources | plan s | bucket floor s | **time ÷ bucket** | bare floor s | time ÷ bare "
+        "| plan MiB | bucket MiB | **memory ÷ bucket** | bare MiB | memory ÷ bare |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in rows:
         lines.append(
-            f"| {r['clusters']} | {r['resources']} | {r['plan_s']:.2f} | {r['floor_s']:.2f} | "
-            f"**{r['time_ratio']:.2f}×** | {r['plan_mib']:.0f} | {r['floor_mib']:.0f} | **{r['mem_ratio']:.2f}×** |"
+            f"| {r['clusters']} | {r['resources']} | {r['plan_s']:.2f} | {r['bucket_s']:.2f} | "
+            f"**{r['plan_s'] / r['bucket_s']:.2f}×** | {r['bare_s']:.2f} | {r['plan_s'] / r['bare_s']:.2f}× | "
+            f"{r['plan_mib']:.0f} | {r['bucket_mib']:.0f} | **{r['plan_mib'] / r['bucket_mib']:.2f}×** | "
+            f"{r['bare_mib']:.0f} | {r['plan_mib'] / r['bare_mib']:.2f}× |"
         )
     table = "\n".join(lines)
     marker_start, marker_end = "<!-- results:start -->", "<!-- results:end -->"
