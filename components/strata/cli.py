@@ -27,6 +27,7 @@ from strata.offline import OfflineRun, config_for, run_offline
 from strata.report import plan_document, plan_markdown, preview_document
 
 EXIT_OK = 0
+EXIT_VIOLATION = 1
 EXIT_INVALID = 2
 
 app = typer.Typer(
@@ -202,6 +203,117 @@ def plan(
         typer.echo(plan_markdown(doc), nl=False)
     else:
         _print_text(doc, Console(highlight=False, width=None if sys.stdout.isatty() else 200))
+
+
+class CheckFormat(enum.StrEnum):
+    text = "text"
+    json = "json"
+    markdown = "markdown"
+
+
+VERSION_POLICIES = ("supported-kubernetes-version", "kubernetes-version-end-of-support-soon")
+
+
+def default_pack_dir(cwd: Path | None = None) -> Path:
+    """The project's ``policies/`` pack, or the copy shipped inside the package (team repos)."""
+    root = _project_root(cwd or Path.cwd())
+    if root is not None and (root / "policies" / "PulumiPolicy.yaml").is_file():
+        return root / "policies"
+    return Path(__file__).resolve().parent / "policy" / "bundle"
+
+
+def load_policy_config(path: Path | None, as_of: dt.date | None) -> dict[str, Any]:
+    """``--policy-config`` (the JSON ``pulumi preview --policy-pack-config`` takes), plus ``--as-of``."""
+    config: dict[str, Any] = {}
+    if path is not None:
+        try:
+            config = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, json.JSONDecodeError) as exc:
+            raise SpecError([Problem("--policy-config", f"cannot be read as JSON: {exc}", str(path))]) from None
+        if not isinstance(config, dict):
+            raise SpecError([Problem("--policy-config", "must be a JSON object of policy name → config", str(path))])
+    if as_of is not None:
+        for name in VERSION_POLICIES:
+            entry = config.get(name, {})
+            entry = {"enforcementLevel": entry} if isinstance(entry, str) else dict(entry)
+            entry.setdefault("asOf", as_of.isoformat())
+            config[name] = entry
+    return config
+
+
+def check_document(planned: Planned, verdicts: list[Any]) -> dict[str, Any]:
+    ordered = sorted(verdicts, key=lambda v: (v.level != "mandatory", v.policy, v.urn, v.message))
+    return {
+        "environment": planned.plan.name,
+        "violations": [v.as_dict() for v in ordered],
+        "resources": len(planned.run.registrations) + 1,
+        "mandatory": sum(v.level == "mandatory" for v in verdicts),
+        "advisory": sum(v.level == "advisory" for v in verdicts),
+    }
+
+
+def check_markdown(doc: dict[str, Any]) -> str:
+    status = "❌ mandatory policy violated" if doc["mandatory"] else "✅ no mandatory policy violated"
+    lines = [
+        f"## Strata check: `{doc['environment']}` — {status}",
+        "",
+        f"{doc['resources']} resources · {doc['mandatory']} mandatory · {doc['advisory']} advisory",
+    ]
+    if doc["violations"]:
+        lines += ["", "| level | policy | resource | message |", "|---|---|---|---|"]
+        for v in doc["violations"]:
+            name = v["urn"].split("::")[-1] if v["urn"] else "(stack)"
+            lines.append(f"| {v['level']} | `{v['policy']}` | `{name}` | {v['message'].replace('|', '/')} |")
+    return "\n".join(lines) + "\n"
+
+
+@app.command()
+def check(
+    stack: Annotated[str, typer.Argument(help="A stack name under stacks/ (eu-prod) or a stack file path.")],
+    format: Annotated[CheckFormat, typer.Option("--format", "-f", help="Output format.")] = CheckFormat.text,
+    as_of: Annotated[
+        str | None, typer.Option("--as-of", help="Judge version lifecycles as of this date (YYYY-MM-DD).")
+    ] = None,
+    policy_config: Annotated[
+        Path | None, typer.Option("--policy-config", help="Policy pack config JSON, as --policy-pack-config takes.")
+    ] = None,
+    policy_pack: Annotated[Path | None, typer.Option("--policy-pack", help="Policy pack directory.")] = None,
+) -> None:
+    """The offline plan plus the policy pack, with the verdicts the engine would give.
+
+    Exit 0 when no mandatory policy is violated, 1 when one is, 2 when the spec is invalid."""
+    from strata.analyzer import analyze, pack_policies, reconcile_config, running_pack
+
+    try:
+        today = dt.date.fromisoformat(as_of) if as_of else None
+    except ValueError:
+        typer.echo(f"--as-of: {as_of!r} is not a date (YYYY-MM-DD)", err=True)
+        raise typer.Exit(EXIT_INVALID) from None
+    try:
+        user_config = load_policy_config(policy_config, today)
+        planned = plan_stack(resolve_stack(stack), today)
+        with running_pack(policy_pack or default_pack_dir()) as stub:
+            config = reconcile_config(pack_policies(stub), user_config)
+            verdicts = analyze(stub, planned.run, config)
+    except SpecError as err:
+        _print_problems(err, format.value)
+        raise typer.Exit(EXIT_INVALID) from None
+    doc = check_document(planned, verdicts)
+    if format is CheckFormat.json:
+        typer.echo(json.dumps(doc, indent=2))
+    elif format is CheckFormat.markdown:
+        typer.echo(check_markdown(doc), nl=False)
+    else:
+        console = Console(highlight=False, width=None if sys.stdout.isatty() else 200)
+        for v in doc["violations"]:
+            colour = "red" if v["level"] == "mandatory" else "yellow"
+            console.print(f"[{colour}]{v['level']:<9}[/] [bold]{v['policy']}[/] {v['urn'] or '(stack)'}")
+            console.print(f"          {v['message']}")
+        console.print(
+            f"{doc['environment']}: {doc['resources']} resources, {doc['mandatory']} mandatory and "
+            f"{doc['advisory']} advisory violation(s)."
+        )
+    raise typer.Exit(EXIT_VIOLATION if doc["mandatory"] else EXIT_OK)
 
 
 @app.callback()

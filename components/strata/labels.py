@@ -16,6 +16,11 @@ LABEL_KEYS = ("owner", "environment", "pool", "cluster", "jurisdiction")
 #: Separator between several jurisdictions in one label value (valid in AWS and GCP syntax).
 JURISDICTION_SEPARATOR = "_"
 
+#: Kubernetes labels on tenant and framework objects: the tenant, and one label per data class
+#: (``dataclass.strata.io/personal-eu: "true"``), which the residency rule reads.
+TENANT_LABEL = "strata.io/tenant"
+DATA_CLASS_LABEL_PREFIX = "dataclass.strata.io/"
+
 
 @dataclass(frozen=True)
 class Ownership:

@@ -18,6 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
+from google.protobuf import struct_pb2
 from pulumi.runtime import config as runtime_config
 from pulumi.runtime import mocks as pulumi_mocks
 from pulumi.runtime import rpc, settings
@@ -47,6 +48,9 @@ class Registration:
     dependencies: tuple[str, ...]
     property_dependencies: dict[str, tuple[str, ...]]
     additional_secret_outputs: tuple[str, ...]
+    #: The inputs exactly as serialized for the engine (unknowns and secrets in wire form), which
+    #: is what an analyzer receives.
+    raw_inputs: struct_pb2.Struct = field(default_factory=struct_pb2.Struct, repr=False, compare=False)
 
 
 @dataclass
@@ -58,10 +62,16 @@ class OfflineRun:
     registrations: list[Registration] = field(default_factory=list)
     component_outputs: dict[str, dict[str, Any]] = field(default_factory=dict)
     duplicate_urns: list[str] = field(default_factory=list)
+    _by_urn: dict[str, Registration] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     @property
     def stack_urn(self) -> str:
         return f"urn:pulumi:{self.stack}::{self.project}::{STACK_TYPE}::{self.project}-{self.stack}"
+
+    def registration(self, urn: str) -> Registration | None:
+        if len(self._by_urn) != len(self.registrations):
+            self._by_urn = {r.urn: r for r in self.registrations}
+        return self._by_urn.get(urn)
 
     def by_type(self, type_: str) -> list[Registration]:
         return [r for r in self.registrations if r.type == type_]
@@ -165,6 +175,7 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
             dependencies=tuple(request.dependencies),
             property_dependencies={k: tuple(v.urns) for k, v in request.propertyDependencies.items()},
             additional_secret_outputs=tuple(request.additionalSecretOutputs),
+            raw_inputs=request.object,
         )
         for key in reg.additional_secret_outputs:  # the engine would mark these secret; mocks do not
             if key in state and not rpc.is_rpc_secret(state[key]):

@@ -129,7 +129,7 @@ class Catalog:
 
 def _read(name: str) -> Any:
     text = resources.files("strata.catalog").joinpath("data", name).read_text(encoding="utf-8")
-    return yaml.safe_load(text)
+    return yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
 
 
 def _date(value: Any) -> dt.date:

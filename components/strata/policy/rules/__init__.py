@@ -1,0 +1,1 @@
+"""Strata's rules, one per module. Each module exposes ``META`` and ``POLICY``."""

@@ -1,0 +1,115 @@
+"""`strata check`: the offline plan plus the pack over the analyzer protocol, with exit codes
+0 (no mandatory violation), 1 (one), 2 (invalid spec)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from typer.testing import CliRunner
+
+from strata.cli import app
+
+from .conftest import stack_environment
+
+RUN = CliRunner()
+
+
+def _check(tmp_path: Path, env: dict[str, Any], *extra: str) -> tuple[int, dict[str, Any]]:
+    path = tmp_path / "Pulumi.case.yaml"
+    path.write_text(yaml.safe_dump({"config": {"platform:environment": env}}), encoding="utf-8")
+    result = RUN.invoke(app, ["check", str(path), "--format", "json", "--as-of", "2026-11-23", *extra])
+    return result.exit_code, json.loads(result.stdout)
+
+
+def _rules(doc: dict[str, Any], level: str = "mandatory") -> set[tuple[str, str]]:
+    return {(v["policy"], v["urn"].split("::")[-1]) for v in doc["violations"] if v["level"] == level}
+
+
+@pytest.mark.parametrize("stack", ["eu-prod", "eu-prod-gcp"])
+def test_example_stacks_pass_with_no_verdict_at_all(stack: str) -> None:
+    result = RUN.invoke(app, ["check", stack, "--format", "json", "--as-of", "2026-11-23"])
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)
+    assert doc["environment"] == "eu-prod"
+    assert doc["violations"] == []
+    assert doc["resources"] > 20
+
+
+def test_eu_environment_with_a_pool_in_us_east_1(tmp_path: Path) -> None:
+    env = stack_environment("eu-prod")
+    env["pools"][0]["substrate"]["aws"]["region"] = "us-east-1"
+    code, doc = _check(tmp_path, env)
+    assert code == 1
+    flagged = {name for policy, name in _rules(doc) if policy == "pool-in-jurisdiction"}
+    assert {"eu-core-vpc", "eu-core-key", "payments-eks", "analytics-eks", "analytics-gpu"} <= flagged
+    assert {p for p, _ in _rules(doc)} == {"pool-in-jurisdiction"}
+    message = next(v["message"] for v in doc["violations"] if v["urn"].endswith("::payments-eks"))
+    assert "us-east-1 (US)" in message and "eu" in message
+
+
+def test_gcp_pool_in_asia_east1_under_eu(tmp_path: Path) -> None:
+    env = stack_environment("eu-prod-gcp")
+    env["pools"][0]["substrate"]["gcp"]["region"] = "asia-east1"
+    code, doc = _check(tmp_path, env)
+    assert code == 1
+    flagged = {name for policy, name in _rules(doc) if policy == "pool-in-jurisdiction"}
+    assert {"eu-core-nodes", "eu-core-keys", "eu-core-key", "payments-gke", "analytics-gpu"} <= flagged
+
+
+def test_end_of_life_version_plans_but_fails_check(tmp_path: Path) -> None:
+    env = stack_environment("eu-prod")
+    env["pools"][0]["clusters"][0]["version"] = "1.29"
+    plan = RUN.invoke(app, ["plan", "eu-prod", "--format", "json"])
+    assert plan.exit_code == 0
+    code, doc = _check(tmp_path, env)
+    assert code == 1
+    assert _rules(doc) == {("supported-kubernetes-version", "payments-eks")}
+
+
+def test_version_near_its_end_is_an_advisory_only(tmp_path: Path) -> None:
+    env = stack_environment("eu-prod")
+    env["pools"][0]["clusters"][0]["version"] = "1.34"  # EKS standard support ends 2026-12-02
+    code, doc = _check(tmp_path, env)
+    assert code == 0
+    assert _rules(doc, "advisory") == {("kubernetes-version-end-of-support-soon", "payments-eks")}
+
+
+def test_policy_config_can_lower_a_rule(tmp_path: Path) -> None:
+    env = stack_environment("eu-prod")
+    env["pools"][0]["clusters"][0]["version"] = "1.29"
+    cfg = tmp_path / "policy.json"
+    cfg.write_text(json.dumps({"supported-kubernetes-version": "advisory"}))
+    code, doc = _check(tmp_path, env, "--policy-config", str(cfg))
+    assert code == 0
+    assert _rules(doc, "advisory") == {("supported-kubernetes-version", "payments-eks")}
+
+
+def test_bad_policy_config_is_exit_2(tmp_path: Path) -> None:
+    cfg = tmp_path / "policy.json"
+    cfg.write_text(json.dumps({"workload-identity": {"enforcementLevel": "sometimes"}}))
+    code, doc = _check(tmp_path, stack_environment("eu-prod"), "--policy-config", str(cfg))
+    assert code == 2
+    assert doc["problems"][0]["path"] == "policyConfig.workload-identity.enforcementLevel"
+
+
+def test_invalid_spec_is_exit_2_and_nothing_is_checked(tmp_path: Path) -> None:
+    env = stack_environment("eu-prod")
+    env["pools"][0]["clusters"][0]["version"] = "1.99"
+    code, doc = _check(tmp_path, env)
+    assert code == 2
+    assert doc["problems"][0]["path"] == "pools[0].clusters[0].version"
+
+
+def test_markdown_summary(tmp_path: Path) -> None:
+    env = stack_environment("eu-prod")
+    env["pools"][0]["clusters"][0]["version"] = "1.29"
+    path = tmp_path / "Pulumi.md.yaml"
+    path.write_text(yaml.safe_dump({"config": {"platform:environment": env}}), encoding="utf-8")
+    result = RUN.invoke(app, ["check", str(path), "--format", "markdown", "--as-of", "2026-11-23"])
+    assert result.exit_code == 1
+    assert "❌ mandatory policy violated" in result.stdout
+    assert "| mandatory | `supported-kubernetes-version` | `payments-eks` |" in result.stdout

@@ -1,0 +1,316 @@
+"""Every rule through the analyzer protocol: a compliant baseline and violating mutations,
+asserting the exact verdicts (policy, level, URN) the engine would get."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from strata.analyzer import Verdict, analyze, pack_policies, reconcile_config, running_pack
+from strata.offline import Registration
+
+from .policy_fixtures import (
+    CLUSTER,
+    POOL,
+    UNKNOWN,
+    aws_baseline,
+    gcp_baseline,
+    mutate,
+    reg,
+    run_of,
+    tenant_namespace,
+    urn,
+)
+
+PACK = Path(__file__).resolve().parents[1] / "policies"
+AS_OF = {
+    "supported-kubernetes-version": {"asOf": "2026-11-23"},
+    "kubernetes-version-end-of-support-soon": {"asOf": "2026-11-23"},
+}
+
+
+@pytest.fixture(scope="module")
+def pack() -> Iterator[object]:
+    with running_pack(PACK) as stub:
+        yield stub
+
+
+def verdicts(pack: object, regs: list[Registration], config: dict | None = None) -> set[tuple[str, str, str]]:
+    cfg = reconcile_config(pack_policies(pack), {**AS_OF, **(config or {})})  # type: ignore[arg-type]
+    found: list[Verdict] = analyze(pack, run_of(regs), cfg)  # type: ignore[arg-type]
+    return {(v.policy, v.level, v.urn.split("::")[-1]) for v in found}
+
+
+def test_pack_lists_every_contract_rule_with_levels(pack: object) -> None:
+    info = {p.name: p for p in pack_policies(pack)}  # type: ignore[arg-type]
+    assert {n: info[n].level for n in info} == {
+        "pool-in-jurisdiction": "mandatory",
+        "data-class-residency": "mandatory",
+        "supported-kubernetes-version": "mandatory",
+        "kubernetes-version-end-of-support-soon": "advisory",
+        "cluster-api-private": "mandatory",
+        "cluster-secrets-encrypted": "mandatory",
+        "node-metadata-protected": "mandatory",
+        "workload-identity": "mandatory",
+        "required-labels": "mandatory",
+    }
+
+
+@pytest.mark.parametrize("baseline", [aws_baseline, gcp_baseline], ids=["aws", "gcp"])
+def test_compliant_baselines_pass_every_rule(pack: object, baseline) -> None:
+    assert verdicts(pack, [*baseline(), tenant_namespace(["personal-eu", "internal"])]) == set()
+
+
+# ---------------------------------------------------------------- AWS mutations
+
+AWS_CASES = [
+    (
+        "public-endpoint",
+        "payments-eks",
+        "Cluster",
+        {"vpcConfig__endpointPublicAccess": True},
+        {("cluster-api-private", "mandatory", "payments-eks")},
+    ),
+    (
+        "public-endpoint-by-default",
+        "payments-eks",
+        "Cluster",
+        {"vpcConfig__endpointPublicAccess": None},
+        {("cluster-api-private", "mandatory", "payments-eks")},
+    ),
+    (
+        "no-secrets-encryption",
+        "payments-eks",
+        "Cluster",
+        {"encryptionConfig": None},
+        {("cluster-secrets-encrypted", "mandatory", "payments-eks")},
+    ),
+    (
+        "imdsv1-allowed",
+        "payments-general",
+        "LaunchTemplate",
+        {"metadataOptions__httpTokens": "optional"},
+        {("node-metadata-protected", "mandatory", "payments-general")},
+    ),
+    (
+        "hop-limit-2",
+        "payments-general",
+        "LaunchTemplate",
+        {"metadataOptions__httpPutResponseHopLimit": 2},
+        {("node-metadata-protected", "mandatory", "payments-general")},
+    ),
+    (
+        "node-group-without-template",
+        "payments-general",
+        "NodeGroup",
+        {"launchTemplate": None},
+        {("node-metadata-protected", "mandatory", "payments-general")},
+    ),
+    (
+        "expired-version",
+        "payments-eks",
+        "Cluster",
+        {"version": "1.29"},
+        {("supported-kubernetes-version", "mandatory", "payments-eks")},
+    ),
+    (
+        "version-near-end",
+        "payments-eks",
+        "Cluster",
+        {"version": "1.34"},
+        {("kubernetes-version-end-of-support-soon", "advisory", "payments-eks")},
+    ),
+    (
+        "missing-owner-tag",
+        "eu-core-key",
+        "Key",
+        {"tags__strata:owner": None},
+        {("required-labels", "mandatory", "eu-core-key")},
+    ),
+    (
+        "pool-in-us",
+        "eu-core-vpc",
+        "Vpc",
+        {"region": "us-east-1"},
+        {("pool-in-jurisdiction", "mandatory", "eu-core-vpc")},
+    ),
+    (
+        "key-in-switzerland",
+        "eu-core-key",
+        "Key",
+        {"region": "eu-central-2"},
+        {("pool-in-jurisdiction", "mandatory", "eu-core-key")},
+    ),
+    (
+        "unknown-region-is-a-violation",
+        "eu-core-vpc",
+        "Vpc",
+        {"region": "eu-mars-1"},
+        {("pool-in-jurisdiction", "mandatory", "eu-core-vpc")},
+    ),
+]
+
+
+@pytest.mark.parametrize(("case", "name", "type_", "change", "expected"), AWS_CASES, ids=[c[0] for c in AWS_CASES])
+def test_aws_violations(pack: object, case: str, name: str, type_: str, change: dict, expected: set) -> None:
+    assert verdicts(pack, mutate(aws_baseline(), name, type_, **change)) == expected
+
+
+def test_restricted_public_endpoint_is_allowed_unless_config_forbids(pack: object) -> None:
+    regs = mutate(
+        aws_baseline(),
+        "payments-eks",
+        "Cluster",
+        vpcConfig__endpointPublicAccess=True,
+        vpcConfig__publicAccessCidrs=["203.0.113.0/24"],
+    )
+    assert verdicts(pack, regs) == set()
+    strict = {"cluster-api-private": {"allowRestrictedPublicEndpoint": False}}
+    assert verdicts(pack, regs, strict) == {("cluster-api-private", "mandatory", "payments-eks")}
+
+
+def test_cluster_without_irsa_or_pod_identity(pack: object) -> None:
+    regs = [r for r in aws_baseline() if not r.type.endswith("OpenIdConnectProvider")]
+    assert verdicts(pack, regs) == {("workload-identity", "mandatory", "payments-eks")}
+
+
+def test_extended_support_can_be_allowed_by_config(pack: object) -> None:
+    regs = mutate(aws_baseline(), "payments-eks", "Cluster", version="1.31")  # extended until 2026-11-26
+    assert verdicts(pack, regs) == {("supported-kubernetes-version", "mandatory", "payments-eks")}
+    allow = {"supported-kubernetes-version": {"asOf": "2026-11-23", "allowExtendedSupport": True}}
+    assert verdicts(pack, regs, allow) == set()
+
+
+# ---------------------------------------------------------------- GCP mutations
+
+GCP_CASES = [
+    (
+        "public-endpoint",
+        "payments-gke",
+        "Cluster",
+        {"privateClusterConfig__enablePrivateEndpoint": False, "masterAuthorizedNetworksConfig": None},
+        {("cluster-api-private", "mandatory", "payments-gke")},
+    ),
+    (
+        "no-secrets-encryption",
+        "payments-gke",
+        "Cluster",
+        {"databaseEncryption__state": "DECRYPTED"},
+        {("cluster-secrets-encrypted", "mandatory", "payments-gke")},
+    ),
+    (
+        "no-workload-identity",
+        "payments-gke",
+        "Cluster",
+        {"workloadIdentityConfig": None},
+        {("workload-identity", "mandatory", "payments-gke")},
+    ),
+    (
+        "metadata-exposed",
+        "payments-general",
+        "NodePool",
+        {"nodeConfig__workloadMetadataConfig__mode": "GCE_METADATA"},
+        {("node-metadata-protected", "mandatory", "payments-general")},
+    ),
+    (
+        "cluster-in-asia",
+        "payments-gke",
+        "Cluster",
+        {"location": "asia-east1"},
+        {("pool-in-jurisdiction", "mandatory", "payments-gke")},
+    ),
+    (
+        "key-ring-in-us-reaches-the-key",
+        "eu-core-keys",
+        "KeyRing",
+        {"location": "us-central1"},
+        {("pool-in-jurisdiction", "mandatory", "eu-core-keys"), ("pool-in-jurisdiction", "mandatory", "eu-core-key")},
+    ),
+    (
+        "missing-labels",
+        "payments-general",
+        "NodePool",
+        {"nodeConfig__resourceLabels": None},
+        {("required-labels", "mandatory", "payments-general")},
+    ),
+    (
+        "expired-version",
+        "payments-gke",
+        "Cluster",
+        {"minMasterVersion": "1.30"},
+        {("supported-kubernetes-version", "mandatory", "payments-gke")},
+    ),
+]
+
+
+@pytest.mark.parametrize(("case", "name", "type_", "change", "expected"), GCP_CASES, ids=[c[0] for c in GCP_CASES])
+def test_gcp_violations(pack: object, case: str, name: str, type_: str, change: dict, expected: set) -> None:
+    assert verdicts(pack, mutate(gcp_baseline(), name, type_, **change)) == expected
+
+
+# ---------------------------------------------------------------- residency through the graph
+
+
+def test_personal_eu_tenant_on_a_cluster_outside_the_eu(pack: object) -> None:
+    regs = [*mutate(aws_baseline(), "payments-eks", "Cluster", region="us-east-1"), tenant_namespace(["personal-eu"])]
+    found = verdicts(pack, regs)
+    assert ("data-class-residency", "mandatory", "payments-risk") in found
+    assert ("pool-in-jurisdiction", "mandatory", "payments-eks") in found
+
+
+def test_extra_data_class_from_config(pack: object) -> None:
+    regs = [*aws_baseline(), tenant_namespace(["swiss-banking"])]
+    assert verdicts(pack, regs) == {("data-class-residency", "mandatory", "payments-risk")}  # unknown class
+    swiss = {"data-class-residency": {"extraDataClasses": {"swiss-banking": {"residency": ["ch"]}}}}
+    assert verdicts(pack, regs, swiss) == {("data-class-residency", "mandatory", "payments-risk")}
+    eu_ok = {"data-class-residency": {"extraDataClasses": {"swiss-banking": {"residency": ["eu"]}}}}
+    assert verdicts(pack, regs, eu_ok) == set()
+
+
+def test_unknown_location_is_reported_as_cannot_verify_not_passed(pack: object) -> None:
+    regs = mutate(aws_baseline(), "eu-core-vpc", "Vpc", region=UNKNOWN)
+    found = verdicts(pack, regs)
+    assert found == {("pool-in-jurisdiction", "advisory", "")}
+
+
+def test_unknown_value_does_not_hide_definite_violations(pack: object) -> None:
+    regs = mutate(
+        mutate(aws_baseline(), "eu-core-vpc", "Vpc", region=UNKNOWN), "eu-core-key", "Key", region="us-west-2"
+    )
+    assert verdicts(pack, regs) == {
+        ("pool-in-jurisdiction", "mandatory", "eu-core-key"),
+        ("pool-in-jurisdiction", "advisory", ""),
+    }
+
+
+def test_resource_with_no_location_at_all_is_a_violation(pack: object) -> None:
+    orphan = reg(
+        f"{POOL}$aws:ebs/volume:Volume",
+        "orphan",
+        {"size": 10, "tags": {"strata:owner": "x", "strata:environment": "eu-prod", "strata:jurisdiction": "eu"}},
+    )
+    assert verdicts(pack, [*aws_baseline(), orphan]) == {("pool-in-jurisdiction", "mandatory", "orphan")}
+
+
+def test_config_the_schema_does_not_allow_is_rejected(pack: object) -> None:
+    from strata.declarations import SpecError
+
+    with pytest.raises(SpecError) as info:
+        reconcile_config(
+            pack_policies(pack),
+            {
+                "cluster-api-private": {"allowRestrictedPublicEndpoint": "yes"},  # type: ignore[arg-type]
+                "no-such-policy": "mandatory",
+            },
+        )
+    paths = {p.path for p in info.value.problems}
+    assert paths == {"policyConfig.cluster-api-private.allowRestrictedPublicEndpoint", "policyConfig.no-such-policy"}
+
+
+def test_reconciled_config_keeps_mandatory_rules_mandatory(pack: object) -> None:
+    cfg = reconcile_config(pack_policies(pack), {})  # type: ignore[arg-type]
+    assert cfg["pool-in-jurisdiction"]["enforcementLevel"] == "mandatory"
+    assert cfg["kubernetes-version-end-of-support-soon"] == {"enforcementLevel": "advisory", "warningDays": 90}
+    assert urn(CLUSTER, "x").startswith("urn:pulumi:eu-prod::platform::")
