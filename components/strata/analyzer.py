@@ -16,7 +16,7 @@ import signal
 import subprocess
 import sys
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,6 +29,8 @@ from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc
 from strata.declarations.errors import Problem, SpecError
 from strata.offline import STACK_TYPE, OfflineRun, Registration
 
+#: Analyze calls kept in flight at once (the pack serves four at a time).
+IN_FLIGHT = 16
 LEVELS = {
     "advisory": analyzer_pb2.ADVISORY,
     "mandatory": analyzer_pb2.MANDATORY,
@@ -70,9 +72,50 @@ class PackError(RuntimeError):
     """The pack could not be started or crashed; a check must fail loudly, never pass."""
 
 
+class _PackConnection:
+    """The started pack process; connects on first use, so the pack boots while the caller works."""
+
+    def __init__(self, proc: subprocess.Popen[str], pack_dir: Path) -> None:
+        self.proc = proc
+        self.pack_dir = pack_dir
+        self.stderr: list[str] = []
+        self.channel: grpc.Channel | None = None
+        self._stub: analyzer_pb2_grpc.AnalyzerStub | None = None
+
+    def stub(self) -> analyzer_pb2_grpc.AnalyzerStub:
+        if self._stub is None:
+            assert self.proc.stdout is not None and self.proc.stderr is not None
+            port_line = self.proc.stdout.readline().strip()
+            err, out = self.proc.stderr, self.proc.stdout
+            threading.Thread(target=lambda: self.stderr.extend(err), daemon=True).start()
+            threading.Thread(target=lambda: [None for _ in out], daemon=True).start()
+            if not port_line.isdigit():
+                self.proc.wait(timeout=10)
+                raise PackError(f"policy pack {self.pack_dir} did not start: {port_line!r} {self.tail()}")
+            self.channel = grpc.insecure_channel(f"127.0.0.1:{port_line}", options=_CHANNEL_OPTIONS)
+            self._stub = analyzer_pb2_grpc.AnalyzerStub(self.channel)
+        return self._stub
+
+    def tail(self) -> str:
+        return "".join(self.stderr)[-2000:]
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.stub(), name)
+
+
+_CHANNEL_OPTIONS = [
+    ("grpc.max_receive_message_length", 400 * 1024 * 1024),
+    ("grpc.max_send_message_length", 400 * 1024 * 1024),
+]
+
+
 @contextmanager
-def running_pack(pack_dir: Path, python: str | None = None) -> Iterator[analyzer_pb2_grpc.AnalyzerStub]:
-    """Start the pack as the engine does and yield a stub connected to it; stop it afterwards."""
+def running_pack(pack_dir: Path, python: str | None = None) -> Iterator[Any]:
+    """Start the pack as the engine does and yield a connection that behaves as its
+    ``AnalyzerStub`` (connecting on first call); stop the pack afterwards."""
+    pack_dir = pack_dir.resolve()
+    if not (pack_dir / "PulumiPolicy.yaml").is_file():
+        raise SpecError([Problem("--policy-pack", "not a policy pack: no PulumiPolicy.yaml", str(pack_dir))])
     proc = subprocess.Popen(
         [python or sys.executable, "-u", "-m", "pulumi.policy", "127.0.0.1:0", str(pack_dir)],
         cwd=pack_dir,
@@ -81,32 +124,23 @@ def running_pack(pack_dir: Path, python: str | None = None) -> Iterator[analyzer
         text=True,
         env={**os.environ, "PYTHONUNBUFFERED": "1"},
     )
-    stderr: list[str] = []
-    assert proc.stdout is not None and proc.stderr is not None
-    port_line = proc.stdout.readline().strip()
-    threading.Thread(target=lambda: stderr.extend(proc.stderr), daemon=True).start()  # type: ignore[arg-type]
-    threading.Thread(target=lambda: [None for _ in proc.stdout], daemon=True).start()  # type: ignore[union-attr]
-    if not port_line.isdigit():
-        proc.wait(timeout=10)
-        raise PackError(f"policy pack {pack_dir} did not start: {port_line!r} {''.join(stderr)[-2000:]}")
-    channel = grpc.insecure_channel(
-        f"127.0.0.1:{port_line}",
-        options=[
-            ("grpc.max_receive_message_length", 400 * 1024 * 1024),
-            ("grpc.max_send_message_length", 400 * 1024 * 1024),
-        ],
-    )
+    conn = _PackConnection(proc, pack_dir)
     try:
-        yield analyzer_pb2_grpc.AnalyzerStub(channel)
+        yield conn
     except grpc.RpcError as err:
-        raise PackError(f"policy pack failed: {err} {''.join(stderr)[-2000:]}") from err
+        raise PackError(f"policy pack failed: {err} {conn.tail()}") from err
     finally:
-        channel.close()
-        proc.send_signal(signal.SIGINT)
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        if conn.channel is not None:
+            conn.channel.close()
+        proc.send_signal(signal.SIGINT)  # the SDK's server stops cleanly on SIGINT
+        threading.Thread(target=_reap, args=(proc,), daemon=True).start()
+
+
+def _reap(proc: subprocess.Popen[str]) -> None:
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
 
 
 def pack_policies(stub: analyzer_pb2_grpc.AnalyzerStub) -> list[PolicyInfo]:
@@ -181,11 +215,13 @@ def _configure_request(config: dict[str, dict[str, Any]]) -> analyzer_pb2.Config
     return req
 
 
-def _provider_ref(run: OfflineRun, reg: Registration) -> analyzer_pb2.AnalyzerProviderResource | None:
+def _provider_ref(
+    lookup: Callable[[str], Registration | None], reg: Registration
+) -> analyzer_pb2.AnalyzerProviderResource | None:
     if not reg.provider:
         return None
     urn = reg.provider.rsplit("::", 1)[0]
-    provider = run.registration(urn)
+    provider = lookup(urn)
     if provider is None:
         return None
     return analyzer_pb2.AnalyzerProviderResource(
@@ -202,7 +238,7 @@ def _analyzer_resource(run: OfflineRun, reg: Registration) -> analyzer_pb2.Analy
         parent=reg.parent or run.stack_urn,
         dependencies=list(reg.dependencies),
     )
-    provider = _provider_ref(run, reg)
+    provider = _provider_ref(run.registration, reg)
     if provider is not None:
         res.provider.CopyFrom(provider)
     for key, urns in reg.property_dependencies.items():
@@ -218,17 +254,31 @@ def _verdicts(response: analyzer_pb2.AnalyzeResponse, urn: str) -> list[Verdict]
     ]
 
 
-def analyze(stub: analyzer_pb2_grpc.AnalyzerStub, run: OfflineRun, config: dict[str, dict[str, Any]]) -> list[Verdict]:
+def _analyze_request(lookup: Callable[[str], Registration | None], reg: Registration) -> analyzer_pb2.AnalyzeRequest:
+    req = analyzer_pb2.AnalyzeRequest(type=reg.type, properties=reg.raw_inputs, urn=reg.urn, name=reg.name)
+    provider = _provider_ref(lookup, reg)
+    if provider is not None:
+        req.provider.CopyFrom(provider)
+    return req
+
+
+def analyze_stack(stub: Any, run: OfflineRun) -> list[Verdict]:
+    stack = analyzer_pb2.AnalyzerResource(type=STACK_TYPE, urn=run.stack_urn, name=f"{run.project}-{run.stack}")
+    resources = [stack, *(_analyzer_resource(run, r) for r in run.registrations)]
+    return _verdicts(stub.AnalyzeStack(analyzer_pb2.AnalyzeStackRequest(resources=resources)), "")
+
+
+def analyze(stub: Any, run: OfflineRun, config: dict[str, dict[str, Any]]) -> list[Verdict]:
     """Configure the pack, then Analyze every resource and AnalyzeStack the whole, as the engine does."""
     stub.Configure(_configure_request(config))
     verdicts: list[Verdict] = []
+    # Keep a window of calls in flight: the round trip, not the rules, is what an Analyze call costs.
+    window: list[tuple[str, Any]] = []
     for reg in run.registrations:
-        req = analyzer_pb2.AnalyzeRequest(type=reg.type, properties=reg.raw_inputs, urn=reg.urn, name=reg.name)
-        provider = _provider_ref(run, reg)
-        if provider is not None:
-            req.provider.CopyFrom(provider)
-        verdicts += _verdicts(stub.Analyze(req), reg.urn)
-    stack = analyzer_pb2.AnalyzerResource(type=STACK_TYPE, urn=run.stack_urn, name=f"{run.project}-{run.stack}")
-    resources = [stack, *(_analyzer_resource(run, r) for r in run.registrations)]
-    verdicts += _verdicts(stub.AnalyzeStack(analyzer_pb2.AnalyzeStackRequest(resources=resources)), "")
-    return verdicts
+        window.append((reg.urn, stub.Analyze.future(_analyze_request(run.registration, reg))))
+        if len(window) >= IN_FLIGHT:
+            urn, fut = window.pop(0)
+            verdicts += _verdicts(fut.result(), urn)
+    for urn, fut in window:
+        verdicts += _verdicts(fut.result(), urn)
+    return verdicts + analyze_stack(stub, run)

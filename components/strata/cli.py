@@ -46,6 +46,21 @@ class PlanFormat(enum.StrEnum):
     preview_json = "preview-json"
 
 
+StackArg = Annotated[str, typer.Argument(help="A stack name under stacks/ (eu-prod) or a stack file path.")]
+AsOfOption = Annotated[
+    str | None, typer.Option("--as-of", help="Judge version lifecycles as of this date (YYYY-MM-DD).")
+]
+
+
+def parse_as_of(as_of: str | None) -> dt.date | None:
+    """``--as-of``, or exit 2 naming the bad value."""
+    try:
+        return dt.date.fromisoformat(as_of) if as_of else None
+    except ValueError:
+        typer.echo(f"--as-of: {as_of!r} is not a date (YYYY-MM-DD)", err=True)
+        raise typer.Exit(EXIT_INVALID) from None
+
+
 @dataclass(frozen=True)
 class StackRef:
     path: Path
@@ -100,7 +115,10 @@ def plan_stack(ref: StackRef, today: dt.date | None = None) -> Planned:
     project = key.split(":", 1)[0]
     try:
         run, env = run_offline(
-            lambda: main(today=today), project=project, stack=ref.stack, config=config_for(key, environment)
+            lambda: main(today=today),
+            project=project,
+            stack=ref.stack,
+            config=config_for(key, environment),
         )
     except SpecError as err:
         raise SpecError(err.problems, str(ref.path)) from None
@@ -176,18 +194,12 @@ def _print_text(doc: dict[str, Any], console: Console) -> None:
 
 @app.command()
 def plan(
-    stack: Annotated[str, typer.Argument(help="A stack name under stacks/ (eu-prod) or a stack file path.")],
+    stack: StackArg,
     format: Annotated[PlanFormat, typer.Option("--format", "-f", help="Output format.")] = PlanFormat.text,
-    as_of: Annotated[
-        str | None, typer.Option("--as-of", help="Judge version lifecycles as of this date (YYYY-MM-DD).")
-    ] = None,
+    as_of: AsOfOption = None,
 ) -> None:
     """The offline plan of one environment: what would be created, capacity drawn, versions, cost."""
-    try:
-        today = dt.date.fromisoformat(as_of) if as_of else None
-    except ValueError:
-        typer.echo(f"--as-of: {as_of!r} is not a date (YYYY-MM-DD)", err=True)
-        raise typer.Exit(EXIT_INVALID) from None
+    today = parse_as_of(as_of)
     try:
         planned = plan_stack(resolve_stack(stack), today)
     except SpecError as err:
@@ -269,11 +281,9 @@ def check_markdown(doc: dict[str, Any]) -> str:
 
 @app.command()
 def check(
-    stack: Annotated[str, typer.Argument(help="A stack name under stacks/ (eu-prod) or a stack file path.")],
+    stack: StackArg,
     format: Annotated[CheckFormat, typer.Option("--format", "-f", help="Output format.")] = CheckFormat.text,
-    as_of: Annotated[
-        str | None, typer.Option("--as-of", help="Judge version lifecycles as of this date (YYYY-MM-DD).")
-    ] = None,
+    as_of: AsOfOption = None,
     policy_config: Annotated[
         Path | None, typer.Option("--policy-config", help="Policy pack config JSON, as --policy-pack-config takes.")
     ] = None,
@@ -284,15 +294,13 @@ def check(
     Exit 0 when no mandatory policy is violated, 1 when one is, 2 when the spec is invalid."""
     from strata.analyzer import analyze, pack_policies, reconcile_config, running_pack
 
-    try:
-        today = dt.date.fromisoformat(as_of) if as_of else None
-    except ValueError:
-        typer.echo(f"--as-of: {as_of!r} is not a date (YYYY-MM-DD)", err=True)
-        raise typer.Exit(EXIT_INVALID) from None
+    today = parse_as_of(as_of)
     try:
         user_config = load_policy_config(policy_config, today)
-        planned = plan_stack(resolve_stack(stack), today)
+        ref = resolve_stack(stack)
+        # The pack boots (a second interpreter) while the program is planned.
         with running_pack(policy_pack or default_pack_dir()) as stub:
+            planned = plan_stack(ref, today)
             config = reconcile_config(pack_policies(stub), user_config)
             verdicts = analyze(stub, planned.run, config)
     except SpecError as err:

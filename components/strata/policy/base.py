@@ -80,25 +80,20 @@ ResourceCheck = Callable[[ResourceValidationArgs, ReportViolation], None]
 StackCheck = Callable[[StackValidationArgs, ReportViolation], None]
 
 
+def _policy_options(meta: RuleMeta) -> dict[str, Any]:
+    return {
+        "name": meta.name,
+        "description": meta.description,
+        "enforcement_level": meta.level,
+        "severity": meta.severity,
+        "framework": meta.framework_meta(),
+        "config_schema": meta.schema(),
+    }
+
+
 def resource_policy(meta: RuleMeta, check: ResourceCheck) -> ResourceValidationPolicy:
-    return ResourceValidationPolicy(
-        name=meta.name,
-        description=meta.description,
-        enforcement_level=meta.level,
-        severity=meta.severity,
-        framework=meta.framework_meta(),
-        config_schema=meta.schema(),
-        validate=check,
-    )
+    return ResourceValidationPolicy(validate=check, **_policy_options(meta))
 
 
 def stack_policy(meta: RuleMeta, check: StackCheck) -> StackValidationPolicy:
-    return StackValidationPolicy(
-        name=meta.name,
-        description=meta.description,
-        enforcement_level=meta.level,
-        severity=meta.severity,
-        framework=meta.framework_meta(),
-        config_schema=meta.schema(),
-        validate=check,
-    )
+    return StackValidationPolicy(validate=check, **_policy_options(meta))
