@@ -113,3 +113,17 @@ def test_markdown_summary(tmp_path: Path) -> None:
     assert result.exit_code == 1
     assert "❌ mandatory policy violated" in result.stdout
     assert "| mandatory | `supported-kubernetes-version` | `payments-eks` |" in result.stdout
+
+
+def test_a_crashing_pack_is_a_failed_check_not_a_pass(tmp_path: Path) -> None:
+    pack = tmp_path / "pack"
+    pack.mkdir()
+    (pack / "PulumiPolicy.yaml").write_text("runtime: python\n")
+    (pack / "__main__.py").write_text(
+        "from pulumi_policy import EnforcementLevel, PolicyPack, StackValidationPolicy\n"
+        "def boom(args, report):\n    raise KeyError('rule bug')\n"
+        "PolicyPack('crashy', [StackValidationPolicy('boom', 'always crashes', boom)], EnforcementLevel.MANDATORY)\n"
+    )
+    result = RUN.invoke(app, ["check", "eu-prod", "--policy-pack", str(pack)])
+    assert result.exit_code == 1
+    assert "policy pack failed, no verdict" in result.stderr

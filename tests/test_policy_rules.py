@@ -330,3 +330,16 @@ def test_location_falls_back_to_the_provider_config(pack: object, provider_regio
     regs = mutate(aws_baseline(), "eu-core-vpc", "Vpc", region=None)
     regs = [replace(r, provider=f"{provider.urn}::{UNKNOWN}") if r.name == "eu-core-vpc" else r for r in regs]
     assert verdicts(pack, [provider, *regs]) == expected
+
+
+def test_a_crashing_rule_fails_the_check_loudly(tmp_path: Path) -> None:
+    from strata.analyzer import PackError
+
+    (tmp_path / "PulumiPolicy.yaml").write_text("runtime: python\n")
+    (tmp_path / "__main__.py").write_text(
+        "from pulumi_policy import EnforcementLevel, PolicyPack, ResourceValidationPolicy\n"
+        "def boom(args, report):\n    raise RuntimeError('rule bug')\n"
+        "PolicyPack('crashy', [ResourceValidationPolicy('boom', 'always crashes', boom)], EnforcementLevel.MANDATORY)\n"
+    )
+    with pytest.raises(PackError, match="rule bug"), running_pack(tmp_path) as stub:
+        analyze(stub, run_of(aws_baseline()), reconcile_config(pack_policies(stub), {}))

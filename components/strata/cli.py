@@ -292,7 +292,7 @@ def check(
     """The offline plan plus the policy pack, with the verdicts the engine would give.
 
     Exit 0 when no mandatory policy is violated, 1 when one is, 2 when the spec is invalid."""
-    from strata.analyzer import analyze, pack_policies, reconcile_config, running_pack
+    from strata.analyzer import PackError, analyze, pack_policies, reconcile_config, running_pack
 
     today = parse_as_of(as_of)
     try:
@@ -306,6 +306,9 @@ def check(
     except SpecError as err:
         _print_problems(err, format.value)
         raise typer.Exit(EXIT_INVALID) from None
+    except PackError as err:  # a crashing rule fails the check loudly; it never passes
+        typer.echo(f"policy pack failed, no verdict: {err}", err=True)
+        raise typer.Exit(EXIT_VIOLATION) from None
     doc = check_document(planned, verdicts)
     if format is CheckFormat.json:
         typer.echo(json.dumps(doc, indent=2))
