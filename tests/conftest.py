@@ -9,8 +9,9 @@ from typing import Any
 
 import pytest
 
+from strata.cli import offline_config
 from strata.declarations import read_stack_file
-from strata.offline import OfflineRun, Registration, config_for, run_offline
+from strata.offline import OfflineRun, Registration, run_offline
 from strata.program import main
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -26,12 +27,14 @@ def stack_environment(name: str) -> dict[str, Any]:
 
 def plan_offline(env: dict[str, Any], *, stack: str = "test", record: OfflineRun | None = None) -> OfflineRun:
     """Run the real program on ``env`` under mocks and return what it registered."""
+    config, secret_keys = offline_config("platform:environment", env)
     run, _ = run_offline(
         lambda: main(today=TODAY),
         project="platform",
         stack=stack,
-        config=config_for("platform:environment", env),
+        config=config,
         record=record,
+        secret_keys=secret_keys,
     )
     return run
 

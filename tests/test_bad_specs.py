@@ -185,7 +185,23 @@ CASES: list[tuple[str, Callable[[Env], None], str]] = [
         _set("pools.0.clusters.0.apiEndpoint", {"publicAccessCidrs": ["203.0.113.7/24"]}),
         f"{C0}.apiEndpoint.publicAccessCidrs[0]",
     ),
-    ("bare-metal-not-buildable-yet", _set("pools.0.substrate", BARE_METAL), "pools[0].substrate"),
+    ("bare-metal-hosts-short", _set("pools.0.substrate", BARE_METAL), f"{C0}.nodePools[0]"),
+    (
+        "bare-metal-host-listed-twice",
+        _set(
+            "pools.0.substrate",
+            {"bareMetal": {**BARE_METAL["bareMetal"], "hosts": BARE_METAL["bareMetal"]["hosts"] * 2}},
+        ),
+        "pools[0].substrate.bareMetal.hosts[1]",
+    ),
+    (
+        "bare-metal-airgap-url",
+        _set(
+            "pools.0.substrate",
+            {"bareMetal": {**BARE_METAL["bareMetal"], "airgap": {"registry": "reg:5000", "artifacts": "ftp://x"}}},
+        ),
+        "pools[0].substrate.bareMetal.airgap.artifacts",
+    ),
     (
         "bare-metal-country-lowercase",
         _set("pools.0.substrate", {"bareMetal": {**BARE_METAL["bareMetal"], "country": "de"}}),

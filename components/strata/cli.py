@@ -98,6 +98,28 @@ def resolve_stack(ref: str, cwd: Path | None = None) -> StackRef:
     raise SpecError([Problem("STACK", f"no stack file {path}; stacks here: {', '.join(known) or 'none'}", ref)], ref)
 
 
+#: What an SSH private key is offline, where no secret can be decrypted: a marked placeholder.
+OFFLINE_SECRET = "offline placeholder: the real key comes from the stack's secret config"
+
+
+def offline_config(key: str, environment: Any) -> tuple[dict[str, str], list[str]]:
+    """Stack config for an offline run: the environment, plus a secret placeholder for every secret
+    the program reads (the SSH private keys of bare-metal pools), since offline nothing decrypts."""
+    project = key.split(":", 1)[0]
+    config = config_for(key, environment)
+    secrets: list[str] = []
+    pools = environment.get("pools") if isinstance(environment, dict) else None
+    for pool in pools if isinstance(pools, list) else []:
+        bm = (pool.get("substrate") or {}).get("bareMetal") if isinstance(pool, dict) else None
+        if isinstance(bm, dict):
+            ssh = bm.get("ssh")
+            secret = ssh.get("privateKeySecret", "sshPrivateKey") if isinstance(ssh, dict) else "sshPrivateKey"
+            name = f"{project}:{secret}"
+            config[name] = OFFLINE_SECRET
+            secrets.append(name)
+    return config, secrets
+
+
 @dataclass
 class Planned:
     key: str
@@ -113,12 +135,10 @@ def plan_stack(ref: StackRef, today: dt.date | None = None) -> Planned:
 
     key, environment = read_stack_file(ref.path)
     project = key.split(":", 1)[0]
+    config, secret_keys = offline_config(key, environment)
     try:
         run, env = run_offline(
-            lambda: main(today=today),
-            project=project,
-            stack=ref.stack,
-            config=config_for(key, environment),
+            lambda: main(today=today), project=project, stack=ref.stack, config=config, secret_keys=secret_keys
         )
     except SpecError as err:
         raise SpecError(err.problems, str(ref.path)) from None
@@ -154,16 +174,27 @@ def _print_text(doc: dict[str, Any], console: Console) -> None:
             if cap
             else f"drawn {dr['vcpus']} vCPU, {dr['memoryGib']} GiB, {dr['gpus']} GPU"
         )
-        pool = tree.add(
-            f"pool [bold]{p['name']}[/] — {p['substrate']} {p['region'] or ''} ({p['country']}) · {ledger} · "
-            f"{_money(p['cost']['atMin'])}–{_money(p['cost']['atMax'])}/month"
-        )
+        owned = "site" in p
+        where = f"site {p['site']}" if owned else p["region"]
+        cost = "owned hardware" if owned else f"{_money(p['cost']['atMin'])}–{_money(p['cost']['atMax'])}/month"
+        pool = tree.add(f"pool [bold]{p['name']}[/] — {p['substrate']} {where} ({p['country']}) · {ledger} · {cost}")
         for c in p["clusters"]:
+            ccost = "" if owned else f" · {_money(c['cost']['atMin'])}–{_money(c['cost']['atMax'])}/month"
             cl = pool.add(
                 f"cluster [bold]{c['name']}[/] — Kubernetes {c['version']} ({c['versionStage']}) · "
-                f"{c['apiEndpoint']} API · {_money(c['cost']['atMin'])}–{_money(c['cost']['atMax'])}/month"
+                f"{c['apiEndpoint']} API{ccost}"
             )
+            if "controlPlane" in c:
+                cp = c["controlPlane"]
+                kind = "HA, 3 servers with embedded etcd" if cp["ha"] else "1 server"
+                cl.add(f"control plane ({kind}): {', '.join(cp['servers'])}")
             for n in c["nodePools"]:
+                if "hosts" in n:
+                    m = n["machine"]
+                    gpu = f", {m['gpus']} GPU" if m.get("gpus") else ""
+                    asked = f"{m['vcpus']} vCPU/{m['memoryGib']:g} GiB{gpu}"
+                    cl.add(f"node pool {n['name']}: {len(n['hosts'])} host(s) {', '.join(n['hosts'])} for {asked}")
+                    continue
                 s = n["machineTypeShape"]
                 gpus = f", {s['gpus']} GPU" if s["gpus"] else ""
                 cl.add(

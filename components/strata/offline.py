@@ -209,6 +209,7 @@ def run_offline(
     config: dict[str, str] | None = None,
     mocks: pulumi_mocks.Mocks | None = None,
     record: OfflineRun | None = None,
+    secret_keys: list[str] | None = None,
 ) -> tuple[OfflineRun, T]:
     """Run ``program`` as a preview under mocks; return the recording and the program's result.
 
@@ -222,7 +223,7 @@ def run_offline(
     asyncio.set_event_loop(loop)
     try:
         settings.reset_options(project=project, stack=stack, preview=True)
-        runtime_config.set_all_config(dict(config or {}), [])
+        runtime_config.set_all_config(dict(config or {}), list(secret_keys or []))
         pulumi_mocks.set_mocks(monitor.mocks, project=project, stack=stack, preview=True, monitor=monitor)
         result: list[T] = []
 

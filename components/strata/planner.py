@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 from strata.catalog import Catalog, MachineType, Stage
 from strata.declarations.errors import Problem
-from strata.declarations.models import EnvironmentArgs, KubernetesClusterArgs, Machine, ResourcePoolArgs
+from strata.declarations.models import EnvironmentArgs, Host, KubernetesClusterArgs, Machine, ResourcePoolArgs
 
 #: Hours in a month for monthly estimates (365 × 24 / 12), as cloud pricing pages use.
 HOURS_PER_MONTH = 730
@@ -72,6 +72,8 @@ class NodePoolPlan:
     max: int
     draw: Resources
     cost: Cost
+    #: Bare metal: the hosts this node pool runs on, in assignment order.
+    hosts: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -83,6 +85,8 @@ class ClusterPlan:
     draw: Resources
     cost: Cost
     spec: KubernetesClusterArgs
+    #: Bare metal: the control-plane servers (three with embedded etcd when HA), first one first.
+    servers: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -187,6 +191,8 @@ def plan_pool(
 ) -> tuple[PoolPlan | None, list[Problem]]:
     """Plan a pool and its capacity ledger: the clusters' draws must fit the budget."""
     kind = pool.substrate.kind
+    if pool.substrate.bare_metal is not None:
+        return plan_bare_metal_pool(catalog, pool, today, path)
     if kind not in catalog.machine_types:
         return None, []  # no catalog to plan against; the declaration checks report it
     problems: list[Problem] = []
@@ -244,3 +250,130 @@ def plan_environment(catalog: Catalog, env: EnvironmentArgs, today: dt.date) -> 
     for p in pools:
         cost = cost + p.cost
     return EnvironmentPlan(env.name, env.owner, env.jurisdiction, tuple(pools), cost, today, tuple(problems))
+
+
+# ---------------------------------------------------------------- bare metal: hosts → clusters
+
+
+def _fits(host: Host, vcpus: float, memory_gib: float, gpus: int) -> bool:
+    """A host fits a shape when it is at least as large, and GPU shapes go only to GPU hosts
+    (and CPU shapes never take a GPU host)."""
+    return host.vcpus >= vcpus and host.memory_gib >= memory_gib and host.gpus >= gpus and (host.gpus > 0) == (gpus > 0)
+
+
+def _shape(vcpus: float, memory_gib: float, gpus: int) -> str:
+    return f"{vcpus:g} vCPU, {memory_gib:g} GiB" + (f", {gpus} GPU" if gpus else "")
+
+
+def host_problems(pool: ResourcePoolArgs, path: str) -> list[Problem]:
+    """Hosts listed twice (by name or by address)."""
+    bm = pool.substrate.bare_metal
+    problems: list[Problem] = []
+    if bm is None:
+        return problems
+    seen: dict[str, int] = {}
+    for i, h in enumerate(bm.hosts):
+        for key, label in ((f"name:{h.name}", "name"), (f"address:{h.address}", "address")):
+            if key in seen:
+                problems.append(
+                    Problem(
+                        f"{path}.substrate.bareMetal.hosts[{i}]",
+                        f"host listed twice: same {label} as hosts[{seen[key]}]",
+                        h.name if label == "name" else h.address,
+                    )
+                )
+            else:
+                seen[key] = i
+    return problems
+
+
+def plan_bare_metal_pool(
+    catalog: Catalog, pool: ResourcePoolArgs, today: dt.date, path: str
+) -> tuple[PoolPlan | None, list[Problem]]:
+    """Assign hosts to clusters exclusively: each cluster's control plane first, then its node
+    pools, each from the first free hosts (in inventory order) whose shape fits. Clusters take
+    their hosts in declaration order, so appending a host or a cluster moves no assigned host."""
+    bm = pool.substrate.bare_metal
+    assert bm is not None
+    problems = host_problems(pool, path)
+    if problems:
+        return None, problems
+    free: list[Host] = list(bm.hosts)
+    cp_vcpus, cp_memory = catalog.control_plane_shape
+
+    def take(count: int, vcpus: float, memory_gib: float, gpus: int) -> tuple[list[Host], list[Host]]:
+        fitting = [h for h in free if _fits(h, vcpus, memory_gib, gpus)]
+        chosen = fitting[:count]
+        for h in chosen:
+            free.remove(h)
+        return chosen, fitting
+
+    clusters: list[ClusterPlan] = []
+    for j, cluster in enumerate(pool.clusters):
+        cpath = f"{path}.clusters[{j}]"
+        node_hosts = sum(np.max for np in cluster.node_pools)
+        ha = cluster.control_plane.ha if cluster.control_plane.ha is not None else node_hosts > 3
+        wanted = 3 if ha else 1
+        servers, fitting = take(wanted, cp_vcpus, cp_memory, 0)
+        if len(servers) < wanted:
+            problems.append(
+                Problem(
+                    f"{cpath}.controlPlane",
+                    f"cluster {cluster.name!r} needs {wanted} control-plane host(s) of at least "
+                    f"{_shape(cp_vcpus, cp_memory, 0)} without GPUs; {len(fitting)} free host(s) fit: "
+                    f"short by {wanted - len(servers)}",
+                    {"ha": ha},
+                )
+            )
+        node_pools: list[NodePoolPlan] = []
+        draw = Resources()
+        for h in servers:
+            draw = draw + Resources(h.vcpus, h.memory_gib, h.gpus)
+        for i, np in enumerate(cluster.node_pools):
+            m = np.machine
+            hosts, fitting = take(np.max, m.vcpus, m.memory_gib, m.gpus)
+            if len(hosts) < np.max:
+                names = ", ".join(h.name for h in fitting) or "none"
+                problems.append(
+                    Problem(
+                        f"{cpath}.nodePools[{i}]",
+                        f"cluster {cluster.name!r} node pool {np.name!r} needs {np.max} host(s) of at least "
+                        f"{_shape(m.vcpus, m.memory_gib, m.gpus)}; {len(fitting)} free host(s) fit ({names}): "
+                        f"short by {np.max - len(hosts)}",
+                        m.model_dump(by_alias=True),
+                    )
+                )
+            np_draw = Resources()
+            for h in hosts:
+                np_draw = np_draw + Resources(h.vcpus, h.memory_gib, h.gpus)
+            host_type = MachineType(
+                "bareMetal", "host", "host", "gpu" if m.gpus else "general", m.vcpus, m.memory_gib, m.gpus, 0.0, None
+            )
+            node_pools.append(
+                NodePoolPlan(np.name, m, host_type, np.min, np.max, np_draw, Cost(), tuple(h.name for h in hosts))
+            )
+            draw = draw + np_draw
+        lifecycle = catalog.version("bareMetal", cluster.version)
+        clusters.append(
+            ClusterPlan(
+                cluster.name,
+                cluster.version,
+                lifecycle.stage(today) if lifecycle else None,
+                tuple(node_pools),
+                draw,
+                Cost(),
+                cluster,
+                tuple(h.name for h in servers),
+            )
+        )
+    if problems:
+        return None, problems
+    drawn = Resources()
+    for c in clusters:
+        drawn = drawn + c.draw
+    budget = pool_budget(pool)
+    if pool.capacity is not None and budget is not None and (over := drawn.over(budget)):
+        problems.append(
+            Problem(f"{path}.capacity", f"pool {pool.name!r} is over-drawn ({', '.join(over)})", budget.as_dict())
+        )
+    return PoolPlan(pool.name, "bareMetal", None, bm.country, budget, drawn, tuple(clusters), Cost(), pool), problems

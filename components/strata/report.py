@@ -38,9 +38,11 @@ def _cluster_doc(c: ClusterPlan) -> dict[str, Any]:
                 "max": np.max,
                 "usdPerHour": np.machine_type.usd_per_hour,
                 "cost": np.cost.as_dict(),
+                **({"hosts": list(np.hosts)} if np.hosts else {}),
             }
             for np in c.node_pools
         ],
+        **({"controlPlane": {"ha": len(c.servers) > 1, "servers": list(c.servers)}} if c.servers else {}),
         "draw": c.draw.as_dict(),
         "cost": c.cost.as_dict(),
         "tenants": [
@@ -71,6 +73,7 @@ def _pool_doc(p: PoolPlan) -> dict[str, Any]:
         "name": p.name,
         "substrate": p.substrate,
         "region": p.region,
+        **({"site": p.spec.substrate.bare_metal.site} if p.spec.substrate.bare_metal else {}),
         "country": p.country,
         "capacity": p.budget.as_dict() if p.budget else None,
         "drawn": p.drawn.as_dict(),

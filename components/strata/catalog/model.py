@@ -14,6 +14,7 @@ import yaml
 
 #: Substrate kinds as they are spelled in the stack file.
 CLOUD_KINDS = ("aws", "gcp")
+SUBSTRATE_KINDS = (*CLOUD_KINDS, "bareMetal")
 
 
 @dataclass(frozen=True)
@@ -70,6 +71,8 @@ class VersionLifecycle:
     end_of_standard: dt.date
     end_of_extended: dt.date
     estimated: bool
+    #: The distribution release Strata installs for this minor (bare metal), e.g. v1.35.7+rke2r1.
+    release: str | None = None
 
     def stage(self, today: dt.date) -> Stage:
         if today < self.released:
@@ -109,6 +112,8 @@ class Catalog:
     pricing: Mapping[str, SubstratePricing]
     versions: Mapping[str, Mapping[str, VersionLifecycle]]
     data_classes: Mapping[str, DataClass]
+    #: vCPUs and memory a self-managed control-plane server needs (bare metal).
+    control_plane_shape: tuple[int, float] = (4, 8.0)
 
     def region(self, substrate: str, name: str) -> Region | None:
         return self.regions.get(substrate, {}).get(name)
@@ -188,10 +193,11 @@ def load_catalog() -> Catalog:
                 _date(d["endOfStandard"]),
                 _date(d["endOfExtended"]),
                 bool(d.get("estimated", False)),
+                d.get("release"),
             )
             for v, d in ver_doc[kind]["versions"].items()
         }
-        for kind in CLOUD_KINDS
+        for kind in SUBSTRATE_KINDS
     }
     dc_doc = _read("data_classes.yaml")["dataClasses"]
     data_classes = {
@@ -203,4 +209,13 @@ def load_catalog() -> Catalog:
         )
         for name, d in dc_doc.items()
     }
-    return Catalog(regions, jurisdictions, machine_types, pricing, versions, data_classes)
+    cp = mach_doc["bareMetal"]["controlPlane"]
+    return Catalog(
+        regions,
+        jurisdictions,
+        machine_types,
+        pricing,
+        versions,
+        data_classes,
+        (int(cp["vcpus"]), float(cp["memoryGib"])),
+    )

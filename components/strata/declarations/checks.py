@@ -128,7 +128,7 @@ def check_pool(catalog: Catalog, pool: ResourcePoolArgs, path: str) -> list[Prob
             )
         if pool.capacity is None:
             problems.append(Problem(f"{path}.capacity", "required for a cloud pool: the budget its clusters draw from"))
-    if kind not in catalog.machine_types:
+    if kind not in catalog.versions:
         problems.append(
             Problem(
                 f"{path}.substrate",
@@ -136,9 +136,6 @@ def check_pool(catalog: Catalog, pool: ResourcePoolArgs, path: str) -> list[Prob
                 kind,
             )
         )
-    bm = pool.substrate.bare_metal
-    if bm is not None:
-        problems += _duplicates([h.name for h in bm.hosts], f"{path}.substrate.bareMetal.hosts", "host")
     for j, cluster in enumerate(pool.clusters):
         problems += check_cluster(catalog, kind, cluster, f"{path}.clusters[{j}]")
     return problems

@@ -164,16 +164,39 @@ class Host(Spec):
 
 
 class SshAccess(Spec):
+    """How Strata reaches the hosts. The private key is never in the file: it is read from the
+    stack's secret config key ``privateKeySecret`` (``pulumi config set --secret sshPrivateKey``)."""
+
     user: str = Field(min_length=1)
+    port: int = Field(22, ge=1, le=65535)
+    private_key_secret: Annotated[str, Field(pattern=r"^[A-Za-z][A-Za-z0-9_.-]*$")] = "sshPrivateKey"
+
+
+def _url(value: str) -> str:
+    if not re.match(r"^https?://[^\s/]+", value):
+        raise ValueError("must be an http(s) URL on the site, such as https://artifacts.fra-dc1.example/rke2")
+    return value.rstrip("/")
+
+
+class AirGap(Spec):
+    """An install that fetches nothing from the internet: images from the site's registry mirror,
+    the distribution's artifacts from a URL on the site."""
+
+    registry: Annotated[str, Field(pattern=r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?(:[0-9]{1,5})?(/[-a-z0-9._/]+)?$")]
+    artifacts: Annotated[str, AfterValidator(_url)]
 
 
 class BareMetalSubstrate(Spec):
-    """A company's own site: a country and an inventory of hosts reachable over SSH."""
+    """A company's own site: a country and an inventory of hosts reachable over SSH.
+
+    The order of ``hosts`` is the assignment's memory: hosts are handed to clusters in this order,
+    so add new hosts at the end and no host already assigned moves."""
 
     site: Name
     country: str = Field(pattern=r"^[A-Z]{2}$")
     hosts: tuple[Host, ...] = Field(min_length=1)
     ssh: SshAccess
+    airgap: AirGap | None = None
 
 
 class Substrate(OneOf):
@@ -331,12 +354,20 @@ class ApiEndpoint(Spec):
         return bool(self.public_access_cidrs)
 
 
+class ControlPlane(Spec):
+    """The control plane where the pool pays for it (bare metal). ``ha`` runs three servers with
+    embedded etcd; unset, a cluster is HA when its node pools take more than three hosts."""
+
+    ha: bool | None = None
+
+
 class KubernetesClusterArgs(Spec):
     """A Kubernetes cluster nested on a resource pool."""
 
     name: Name
     version: KubernetesVersion
     node_pools: tuple[NodePool, ...] = Field(min_length=1)
+    control_plane: ControlPlane = ControlPlane()
     api_endpoint: ApiEndpoint = ApiEndpoint()
     tenants: tuple[Tenant, ...] = ()
     frameworks: tuple[Annotated[Framework, BeforeValidator(_wrap_framework)], ...] = ()

@@ -79,4 +79,8 @@ def driver_for(kind: str) -> SubstrateDriver | None:
         from strata.drivers.gcp import GcpDriver
 
         return GcpDriver()
+    if kind == "bareMetal":
+        from strata.drivers.baremetal import BareMetalDriver
+
+        return BareMetalDriver()
     return None
