@@ -127,3 +127,24 @@ def test_a_crashing_pack_is_a_failed_check_not_a_pass(tmp_path: Path) -> None:
     result = RUN.invoke(app, ["check", "eu-prod", "--policy-pack", str(pack)])
     assert result.exit_code == 1
     assert "policy pack failed, no verdict" in result.stderr
+
+
+def test_bare_metal_site_country_is_judged_like_a_cloud_region(tmp_path: Path) -> None:
+    result = RUN.invoke(app, ["check", "fra-onprem", "--format", "json", "--as-of", "2026-11-23"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["violations"] == []
+    env = stack_environment("fra-onprem")
+    env["pools"][0]["substrate"]["bareMetal"]["country"] = "US"
+    code, doc = _check(tmp_path, env)
+    assert code == 1
+    flagged = {name for policy, name in _rules(doc) if policy == "pool-in-jurisdiction"}
+    assert {"core-server-fra-g01", "core-agent-fra-g04", "ml-agent-fra-x01"} <= flagged
+    assert "fra-dc1 (US)" in next(v["message"] for v in doc["violations"] if v["urn"].endswith("core-server-fra-g01"))
+
+
+def test_bare_metal_cluster_past_end_of_support(tmp_path: Path) -> None:
+    env = stack_environment("fra-onprem")
+    env["pools"][0]["clusters"][0]["version"] = "1.31"
+    code, doc = _check(tmp_path, env)
+    assert code == 1
+    assert _rules(doc) == {("supported-kubernetes-version", "core")}

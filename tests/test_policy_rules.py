@@ -343,3 +343,40 @@ def test_a_crashing_rule_fails_the_check_loudly(tmp_path: Path) -> None:
     )
     with pytest.raises(PackError, match="rule bug"), running_pack(tmp_path) as stub:
         analyze(stub, run_of(aws_baseline()), reconcile_config(pack_policies(stub), {}))
+
+
+def test_tenant_on_a_bare_metal_cluster_takes_the_sites_country(pack: object) -> None:
+    from dataclasses import replace
+
+    def site(country: str) -> list[Registration]:
+        pool = reg(
+            POOL,
+            "eu-core",
+            {
+                "strata": {
+                    "owner": "ops",
+                    "environment": "eu-prod",
+                    "jurisdiction": "eu",
+                    "substrate": "bareMetal",
+                    "site": "dc1",
+                    "country": country,
+                }
+            },
+            parent=urn("strata:environment:Environment", "eu-prod"),
+            custom=False,
+        )
+        regs = [r for r in aws_baseline() if r.custom is False or r.type == "pulumi:providers:kubernetes"]
+        regs = [pool if r.type == "strata:pool:ResourcePool" else r for r in regs]
+        host = reg(
+            f"{CLUSTER}$command:remote:Command",
+            "payments-agent-h1",
+            {"create": UNKNOWN},
+            parent=urn(CLUSTER, "payments"),
+        )
+        return [*regs, host, replace(tenant_namespace(["personal-eu"]))]
+
+    assert verdicts(pack, site("DE")) == set()
+    assert verdicts(pack, site("US")) == {
+        ("data-class-residency", "mandatory", "payments-risk"),
+        ("pool-in-jurisdiction", "mandatory", "payments-agent-h1"),
+    }

@@ -9,6 +9,7 @@ import pulumi_kubernetes as k8s
 
 from strata.declarations.models import KubernetesClusterArgs
 from strata.drivers import ClusterInfra
+from strata.labels import STRATA_PROPERTY
 
 if TYPE_CHECKING:
     from strata.pool import ResourcePool
@@ -47,7 +48,7 @@ class KubernetesCluster(pulumi.ComponentResource):
         super().__init__(
             TYPE,
             name,
-            None,
+            {STRATA_PROPERTY: {**labels.as_labels(), "version": plan.version, "substrate": pool.plan.substrate}},
             pulumi.ResourceOptions.merge(
                 pulumi.ResourceOptions(parent=pool, transformations=[pool.driver.tagging(labels)]), opts
             ),

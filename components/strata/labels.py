@@ -16,6 +16,10 @@ LABEL_KEYS = ("owner", "environment", "pool", "cluster", "jurisdiction")
 #: Separator between several jurisdictions in one label value (valid in AWS and GCP syntax).
 JURISDICTION_SEPARATOR = "_"
 
+#: The input property of Strata's components that carries their ownership labels and placement
+#: (``{"strata": {"owner": ..., "jurisdiction": ..., "country": "DE", "site": ...}}``).
+STRATA_PROPERTY = "strata"
+
 #: Kubernetes labels on tenant and framework objects: the tenant, and one label per data class
 #: (``dataclass.strata.io/personal-eu: "true"``), which the residency rule reads.
 TENANT_LABEL = "strata.io/tenant"

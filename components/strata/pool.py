@@ -13,7 +13,7 @@ from strata.declarations.errors import Problem
 from strata.declarations.models import KubernetesClusterArgs, ResourcePoolArgs
 from strata.drivers import PoolInfra, SubstrateDriver, driver_for
 from strata.errors import InvalidSpecError
-from strata.labels import Ownership
+from strata.labels import STRATA_PROPERTY, Ownership
 from strata.planner import ClusterPlan, PoolPlan, Resources, plan_cluster, plan_pool
 
 TYPE = "strata:pool:ResourcePool"
@@ -61,10 +61,19 @@ class ResourcePool(pulumi.ComponentResource):
         self.driver = resolve_driver(args.substrate.kind, "pool")
         self.plan = _plan
         self.ownership = ownership.in_pool(args.name)
+        site = args.substrate.bare_metal
+        placement = {
+            "substrate": _plan.substrate,
+            "region": _plan.region,
+            "site": site.site if site else None,
+            "country": _plan.country,
+        }
         super().__init__(
             TYPE,
             name,
-            None,
+            # The pool's ownership and placement, as inputs the engine shows policies: residency
+            # follows the graph up to here for resources that carry no location of their own.
+            {STRATA_PROPERTY: {**self.ownership.as_labels(), **{k: v for k, v in placement.items() if v}}},
             pulumi.ResourceOptions.merge(
                 pulumi.ResourceOptions(transformations=[self.driver.tagging(self.ownership)]), opts
             ),

@@ -20,7 +20,10 @@ from typing import Any
 import yaml
 
 from strata.catalog import load_catalog
-from strata.labels import JURISDICTION_SEPARATOR
+from strata.labels import JURISDICTION_SEPARATOR, STRATA_PROPERTY
+
+#: The pool component's type token (a name, not an import: rules never import components).
+POOL_TYPE = "strata:pool:ResourcePool"
 
 
 @dataclass(frozen=True)
@@ -37,7 +40,7 @@ def _type_table() -> dict[str, TypeFacts]:
     text = resources.files("strata.catalog").joinpath("data", "resource_types.yaml").read_text(encoding="utf-8")
     doc = yaml.safe_load(text)
     out: dict[str, TypeFacts] = {}
-    for provider in ("aws", "gcp"):
+    for provider in ("aws", "gcp", "command"):
         prefix = doc[provider]["labelPrefix"]
         for type_, facts in doc[provider]["types"].items():
             out[type_] = TypeFacts(provider, facts["role"], facts.get("labels"), bool(facts["located"]), prefix)
@@ -148,12 +151,27 @@ class Location:
     countries: frozenset[str]
 
 
+def component_labels(props: Mapping[str, Any] | None) -> dict[str, str]:
+    """The ownership labels and placement a Strata component carries in its inputs."""
+    raw = _path(props, STRATA_PROPERTY)
+    return {str(k): str(raw[k]) for k in list(raw)} if isinstance(raw, Mapping) else {}
+
+
 def location_of(type_: str, props: Mapping[str, Any], provider: Mapping[str, Any] | None) -> Location | None:
-    """The resource's own location, from its properties or its provider's; None if it has none."""
+    """The resource's own location, from its properties or its provider's; None if it has none.
+    A Strata pool component is where its site (bare metal) or region is."""
+    if type_ == POOL_TYPE:
+        placed = component_labels(props)
+        country = placed.get("country")
+        return (
+            Location(placed.get("site") or placed.get("region") or country, frozenset({country})) if country else None
+        )
     facts = type_facts(type_)
     if facts is None:
         return None
     catalog = load_catalog()
+    if facts.provider not in ("aws", "gcp"):
+        return None  # no location of its own: the graph decides
     region = (_aws_region if facts.provider == "aws" else _gcp_region)(props, provider)
     if region is None:
         return None

@@ -3,7 +3,8 @@
 A framework or tenant (a Kubernetes object) is where its cluster is: its provider's parent is the
 ``KubernetesCluster`` component, whose cluster resource has a region. A resource without a region
 of its own (a GCP CryptoKey) is where the resources its properties depend on are (its KeyRing).
-A component is where its located children are.
+A component is where its located children are; failing all of that, a resource is where its
+nearest placed ancestor is (a bare-metal node is where its pool's site is).
 """
 
 from __future__ import annotations
@@ -55,4 +56,6 @@ class StackGraph:
                     facts = type_facts(child.resource_type)
                     if facts and facts.role == role and (found := self._location(child, seen)) is not None:
                         return found
+        if r.parent is not None:  # where its pool is (a bare-metal site, a cloud pool's region)
+            return self._location(r.parent, seen)
         return None

@@ -26,10 +26,15 @@ def script_text(name: str) -> str:
     return resources.files("strata.drivers.baremetal").joinpath("scripts", f"{name}.sh").read_text(encoding="utf-8")
 
 
-def assemble(names: tuple[str, ...], settings: Mapping[str, str]) -> str:
-    """The command line running ``names`` with ``settings`` exported (values already known)."""
+def script_body(names: tuple[str, ...], settings: Mapping[str, str]) -> str:
+    """What bash reads: the settings as exports, ``common.sh``, then the scripts ``names``."""
     exports = "".join(f"export {k}={shlex.quote(v)}\n" for k, v in sorted(settings.items()))
-    body = exports + script_text("common") + "".join(script_text(n) for n in names)
+    return exports + script_text("common") + "".join(script_text(n) for n in names)
+
+
+def assemble(names: tuple[str, ...], settings: Mapping[str, str]) -> str:
+    """The command line running ``names`` as root with ``settings`` exported (values known)."""
+    body = script_body(names, settings)
     if _END in body:
         raise ValueError("a setting contains the heredoc terminator")
     return f"sudo -n bash -s <<'{_END}'\n{body}{_END}\n"

@@ -8,7 +8,7 @@ from pulumi_policy.proxy import UnknownValueError
 
 from strata.catalog import load_catalog
 from strata.policy.base import PendingUnknowns, RuleMeta, config_value, stack_policy
-from strata.policy.facts import jurisdictions_from_label, labels_of, type_facts
+from strata.policy.facts import component_labels, jurisdictions_from_label, labels_of, type_facts
 from strata.policy.graph import StackGraph
 
 META = RuleMeta(
@@ -44,8 +44,11 @@ def check(args: StackValidationArgs, report: ReportViolation) -> None:
             labelled = jurisdictions_from_label((labels_of(r.resource_type, r.props) or {}).get("jurisdiction"))
             parent = r.parent
             while not labelled and parent is not None:
-                # unlabelled resources take their siblings' promise; a missing label is required-labels' verdict
-                labelled = by_parent.get(parent.urn, ())
+                # unlabelled resources take their siblings' or their components' promise; a missing
+                # label is required-labels' verdict
+                labelled = by_parent.get(parent.urn, ()) or jurisdictions_from_label(
+                    component_labels(parent.props).get("jurisdiction")
+                )
                 parent = parent.parent
             promised = labelled or fallback
             unknown = [j for j in promised if j not in catalog.jurisdictions]

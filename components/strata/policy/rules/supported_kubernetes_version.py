@@ -12,7 +12,7 @@ from pulumi_policy import EnforcementLevel, ReportViolation, ResourceValidationA
 
 from strata.catalog import Stage, VersionLifecycle, load_catalog
 from strata.policy.base import RuleMeta, as_of, config_value, resource_policy
-from strata.policy.facts import get, type_facts
+from strata.policy.facts import component_labels, get, type_facts
 
 AS_OF = {"type": "string", "description": "Judge on this date (YYYY-MM-DD) instead of today."}
 
@@ -46,7 +46,18 @@ WARNING = RuleMeta(
 VERSION_PROPERTY = {"aws:eks/cluster:Cluster": "version", "gcp:container/cluster:Cluster": "minMasterVersion"}
 
 
+#: Self-managed clusters (bare metal) have no cloud resource holding the version: the cluster
+#: component's inputs carry it. Cloud clusters are judged on their EKS/GKE resource instead.
+CLUSTER_COMPONENT = "strata:cluster:KubernetesCluster"
+
+
 def _lifecycle(args: ResourceValidationArgs) -> tuple[str, str, VersionLifecycle | None] | None:
+    if args.resource_type == CLUSTER_COMPONENT:
+        placed = component_labels(args.props)
+        if placed.get("substrate") != "bareMetal":
+            return None
+        minor = placed.get("version", "")
+        return "bareMetal", minor, load_catalog().version("bareMetal", minor)
     path = VERSION_PROPERTY.get(args.resource_type)
     facts = type_facts(args.resource_type)
     if path is None or facts is None:

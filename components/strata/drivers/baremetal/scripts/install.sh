@@ -16,7 +16,8 @@ ARTIFACTS="${PREFIX}/var/lib/strata/artifacts/${STRATA_VERSION}"
 SUMS="${ARTIFACTS}/sha256sum-amd64.txt"
 mkdir -p "$ARTIFACTS"
 curl -fsSL --retry 3 -o "${SUMS}.part" "${STRATA_ARTIFACTS_URL}/sha256sum-amd64.txt"
-mv -f "${SUMS}.part" "$SUMS"
+write_file "$SUMS" 0644 < "${SUMS}.part"
+rm -f "${SUMS}.part"
 for artifact in rke2.linux-amd64.tar.gz rke2-images.linux-amd64.tar.zst; do
   want="$(checksum_of "$SUMS" "$artifact")"
   if [ -z "$want" ]; then
@@ -30,7 +31,7 @@ MARKER="${PREFIX}/usr/local/share/strata/rke2-version"
 if [ "$(cat "$MARKER" 2>/dev/null || true)" != "$STRATA_VERSION" ]; then
   mkdir -p "${PREFIX}/usr/local"
   tar -xzf "${ARTIFACTS}/rke2.linux-amd64.tar.gz" -C "${PREFIX}/usr/local"
-  printf '%s\n' "$STRATA_VERSION" | write_file "$MARKER" 0644
+  write_file "$MARKER" 0644 < <(printf '%s\n' "$STRATA_VERSION")
   CHANGED=1
 fi
 
@@ -41,7 +42,7 @@ if ! cmp -s "${ARTIFACTS}/rke2-images.linux-amd64.tar.zst" "$IMAGES" 2>/dev/null
   CHANGED=1
 fi
 
-{
+render_config() {
   printf 'token: "%s"\n' "$STRATA_TOKEN"
   printf 'node-name: "%s"\n' "$STRATA_NODE_NAME"
   printf 'profile: "cis"\n'
@@ -68,15 +69,20 @@ fi
   if [ -n "${STRATA_REGISTRY:-}" ]; then
     printf 'system-default-registry: "%s"\n' "$STRATA_REGISTRY"
   fi
-} | write_file "${PREFIX}/etc/rancher/rke2/config.yaml" 0600
+}
 
+render_registries() {
+  local upstream
+  printf 'mirrors:\n'
+  for upstream in docker.io quay.io ghcr.io registry.k8s.io; do
+    printf '  %s:\n    endpoint:\n      - "https://%s"\n' "$upstream" "$STRATA_REGISTRY"
+  done
+}
+
+# Process substitution, not a pipe: write_file must run in this shell to record a change.
+write_file "${PREFIX}/etc/rancher/rke2/config.yaml" 0600 < <(render_config)
 if [ -n "${STRATA_REGISTRY:-}" ]; then
-  {
-    printf 'mirrors:\n'
-    for upstream in docker.io quay.io ghcr.io registry.k8s.io; do
-      printf '  %s:\n    endpoint:\n      - "https://%s"\n' "$upstream" "$STRATA_REGISTRY"
-    done
-  } | write_file "${PREFIX}/etc/rancher/rke2/registries.yaml" 0600
+  write_file "${PREFIX}/etc/rancher/rke2/registries.yaml" 0600 < <(render_registries)
 fi
 
 write_file "${PREFIX}/etc/sysctl.d/60-rke2-cis.conf" 0644 < "${PREFIX}/usr/local/share/rke2/rke2-cis-sysctl.conf"
