@@ -7,6 +7,7 @@ Components only turn a plan into resources.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from strata.catalog import Catalog, MachineType, Stage
@@ -28,6 +29,18 @@ class Resources:
 
     def __add__(self, other: Resources) -> Resources:
         return Resources(self.vcpus + other.vcpus, self.memory_gib + other.memory_gib, self.gpus + other.gpus)
+
+    @staticmethod
+    def total(parts: Iterable[Resources]) -> Resources:
+        out = Resources()
+        for part in parts:
+            out = out + part
+        return out
+
+    @staticmethod
+    def of_hosts(hosts: Iterable[Host]) -> Resources:
+        """What a set of bare-metal hosts offers."""
+        return Resources.total(Resources(h.vcpus, h.memory_gib, h.gpus) for h in hosts)
 
     def times(self, n: int) -> Resources:
         return Resources(self.vcpus * n, self.memory_gib * n, self.gpus * n)
@@ -179,10 +192,7 @@ def pool_budget(pool: ResourcePoolArgs) -> Resources | None:
         return Resources(c.vcpus, c.memory_gib, c.gpus)
     bm = pool.substrate.bare_metal
     if bm is not None:
-        total = Resources()
-        for h in bm.hosts:
-            total = total + Resources(h.vcpus, h.memory_gib, h.gpus)
-        return total
+        return Resources.of_hosts(bm.hosts)
     return None
 
 
@@ -204,9 +214,7 @@ def plan_pool(
             clusters.append(cplan)
     if problems:
         return None, problems
-    drawn = Resources()
-    for c in clusters:
-        drawn = drawn + c.draw
+    drawn = Resources.total(c.draw for c in clusters)
     budget = pool_budget(pool)
     if budget is not None:
         over = drawn.over(budget)
@@ -326,9 +334,7 @@ def plan_bare_metal_pool(
                 )
             )
         node_pools: list[NodePoolPlan] = []
-        draw = Resources()
-        for h in servers:
-            draw = draw + Resources(h.vcpus, h.memory_gib, h.gpus)
+        draw = Resources.of_hosts(servers)
         for i, np in enumerate(cluster.node_pools):
             m = np.machine
             hosts, fitting = take(np.max, m.vcpus, m.memory_gib, m.gpus)
@@ -343,9 +349,7 @@ def plan_bare_metal_pool(
                         m.model_dump(by_alias=True),
                     )
                 )
-            np_draw = Resources()
-            for h in hosts:
-                np_draw = np_draw + Resources(h.vcpus, h.memory_gib, h.gpus)
+            np_draw = Resources.of_hosts(hosts)
             host_type = MachineType(
                 "bareMetal", "host", "host", "gpu" if m.gpus else "general", m.vcpus, m.memory_gib, m.gpus, 0.0, None
             )
@@ -368,9 +372,7 @@ def plan_bare_metal_pool(
         )
     if problems:
         return None, problems
-    drawn = Resources()
-    for c in clusters:
-        drawn = drawn + c.draw
+    drawn = Resources.total(c.draw for c in clusters)
     budget = pool_budget(pool)
     if pool.capacity is not None and budget is not None and (over := drawn.over(budget)):
         problems.append(

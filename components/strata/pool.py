@@ -99,10 +99,7 @@ class ResourcePool(pulumi.ComponentResource):
 
     @property
     def drawn(self) -> Resources:
-        total = Resources()
-        for c in self._ledger.values():
-            total = total + c.draw
-        return total
+        return Resources.total(c.draw for c in self._ledger.values())
 
     def admit(self, args: KubernetesClusterArgs) -> tuple[ClusterPlan, int]:
         """Plan a cluster on this pool and enter it in the ledger; raise if it does not fit."""
