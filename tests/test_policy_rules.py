@@ -380,3 +380,14 @@ def test_tenant_on_a_bare_metal_cluster_takes_the_sites_country(pack: object) ->
         ("data-class-residency", "mandatory", "payments-risk"),
         ("pool-in-jurisdiction", "mandatory", "payments-agent-h1"),
     }
+
+
+def test_central_config_is_authoritative_over_an_environments_own_promise(pack: object) -> None:
+    widened = mutate(
+        aws_baseline(), "eu-core-vpc", "Vpc", **{"region": "us-east-1", "tags__strata:jurisdiction": "eu_us"}
+    )
+    assert verdicts(pack, widened) == set()  # the stack file widened its own promise to eu + us
+    governed = {"pool-in-jurisdiction": {"environments": {"eu-prod": ["eu"]}}}
+    assert verdicts(pack, widened, governed) == {("pool-in-jurisdiction", "mandatory", "eu-core-vpc")}
+    switzerland = {"pool-in-jurisdiction": {"environments": {"eu-prod": ["ch"]}}}
+    assert ("pool-in-jurisdiction", "mandatory", "payments-eks") in verdicts(pack, aws_baseline(), switzerland)

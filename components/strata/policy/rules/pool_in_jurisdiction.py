@@ -24,7 +24,15 @@ META = RuleMeta(
             "items": {"type": "string"},
             "default": [],
             "description": "Jurisdictions for resources that carry no jurisdiction label (team programs).",
-        }
+        },
+        "environments": {
+            "type": "object",
+            "default": {},
+            "additionalProperties": {"type": "array", "items": {"type": "string"}},
+            "description": "Per environment name, the jurisdictions it may use. Set centrally, this is "
+            "authoritative: it overrides what the environment's own labels promise, so a stack file "
+            "cannot widen its jurisdiction.",
+        },
     },
 )
 JUDGED_ROLES = {"network", "cluster", "node-pool", "node-template", "disk", "key"}
@@ -33,24 +41,25 @@ JUDGED_ROLES = {"network", "cluster", "node-pool", "node-template", "disk", "key
 def check(args: StackValidationArgs, report: ReportViolation) -> None:
     catalog = load_catalog()
     graph = StackGraph(list(args.resources))
-    fallback = tuple(config_value(args.get_config(), META, "allowedJurisdictions") or ())
+    config = args.get_config()
+    fallback = tuple(config_value(config, META, "allowedJurisdictions") or ())
+    governed = {str(k): tuple(v) for k, v in dict(config_value(config, META, "environments") or {}).items()}
     pending = PendingUnknowns()
-    by_parent = _labelled_jurisdictions_by_parent(args)
+    by_parent = _labels_by_parent(args)
     for r in args.resources:
         facts = type_facts(r.resource_type)
         if facts is None or not facts.located or facts.role not in JUDGED_ROLES:
             continue
         try:
-            labelled = jurisdictions_from_label((labels_of(r.resource_type, r.props) or {}).get("jurisdiction"))
+            labels = labels_of(r.resource_type, r.props) or {}
             parent = r.parent
-            while not labelled and parent is not None:
+            while not labels.get("jurisdiction") and parent is not None:
                 # unlabelled resources take their siblings' or their components' promise; a missing
                 # label is required-labels' verdict
-                labelled = by_parent.get(parent.urn, ()) or jurisdictions_from_label(
-                    component_labels(parent.props).get("jurisdiction")
-                )
+                labels = by_parent.get(parent.urn) or component_labels(parent.props)
                 parent = parent.parent
-            promised = labelled or fallback
+            environment = labels.get("environment", "")
+            promised = governed.get(environment) or jurisdictions_from_label(labels.get("jurisdiction")) or fallback
             unknown = [j for j in promised if j not in catalog.jurisdictions]
             if not promised or unknown:
                 report(
@@ -66,9 +75,10 @@ def check(args: StackValidationArgs, report: ReportViolation) -> None:
             allowed = catalog.countries_of(promised)
             if not where.countries or not where.countries <= allowed:
                 outside = ", ".join(sorted(where.countries - allowed)) or "a region the catalog does not know"
+                source = "policy config" if environment in governed else "its labels"
                 report(
-                    f"{facts.role} in {where.region} ({outside}) is outside the environment's jurisdiction "
-                    f"{'/'.join(promised)}",
+                    f"{facts.role} in {where.region} ({outside}) is outside the jurisdiction "
+                    f"{'/'.join(promised)} of environment {environment or '(unknown)'} (from {source})",
                     r.urn,
                 )
         except UnknownValueError as err:
@@ -76,17 +86,18 @@ def check(args: StackValidationArgs, report: ReportViolation) -> None:
     pending.raise_if_any()
 
 
-def _labelled_jurisdictions_by_parent(args: StackValidationArgs) -> dict[str, tuple[str, ...]]:
-    out: dict[str, tuple[str, ...]] = {}
+def _labels_by_parent(args: StackValidationArgs) -> dict[str, dict[str, str]]:
+    """For each parent, the ownership labels one of its labelled children carries."""
+    out: dict[str, dict[str, str]] = {}
     for r in args.resources:
         if r.parent is None or r.parent.urn in out:
             continue
         try:
-            found = jurisdictions_from_label((labels_of(r.resource_type, r.props) or {}).get("jurisdiction"))
+            labels = labels_of(r.resource_type, r.props) or {}
         except UnknownValueError:
             continue
-        if found:
-            out[r.parent.urn] = found
+        if labels.get("jurisdiction"):
+            out[r.parent.urn] = labels
     return out
 
 
