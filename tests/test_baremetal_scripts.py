@@ -124,6 +124,7 @@ def test_install_twice_changes_nothing_the_second_time(tmp_path: Path, artifacts
     assert "wrote" not in second.stderr and "unchanged on fra-g01" in second.stderr
     calls = (tmp_path / "systemctl.log").read_text().splitlines()
     assert calls == [
+        "daemon-reload",
         "enable rke2-server.service",
         "restart rke2-server.service",
         "enable rke2-server.service",
@@ -149,6 +150,9 @@ def test_server_configuration_is_what_the_declaration_says(tmp_path: Path, artif
     assert (root / "etc/sysctl.d/60-rke2-cis.conf").read_text().startswith("vm.panic_on_oom")
     assert (root / "usr/local/share/strata/rke2-version").read_text() == f"{RELEASE}\n"
     assert (root / "var/lib/rancher/rke2/agent/images/rke2-images.linux-amd64.tar.zst").is_file()
+    unit = root / "etc/systemd/system/rke2-server.service"
+    assert unit.read_text() == (root / "usr/local/lib/systemd/system/rke2-server.service").read_text()
+    assert not (root / "etc/systemd/system/rke2-agent.service").exists()
 
 
 def test_agent_joins_with_labels_and_gpu_taint(tmp_path: Path, artifacts: tuple[str, list[str]]) -> None:

@@ -92,9 +92,14 @@ if [ "$STRATA_ROLE" = server ] && [ -z "$PREFIX" ] && ! getent passwd etcd > /de
 fi
 
 unit="rke2-${STRATA_ROLE}.service"
-if [ -z "$PREFIX" ]; then
-  cp -f "/usr/local/lib/systemd/system/${unit}" "/etc/systemd/system/${unit}"
+changed_before="$CHANGED"
+CHANGED=0
+write_file "${PREFIX}/etc/systemd/system/${unit}" 0644 < "${PREFIX}/usr/local/lib/systemd/system/${unit}"
+if [ "$CHANGED" = 1 ]; then
   "$SYSTEMCTL" daemon-reload
+fi
+CHANGED=$((changed_before | CHANGED))
+if [ -z "$PREFIX" ]; then
   sysctl --system > /dev/null
 fi
 "$SYSTEMCTL" enable "$unit"
