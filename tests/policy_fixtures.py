@@ -76,6 +76,16 @@ def components() -> list[Registration]:
     ]
 
 
+def kubernetes_provider() -> Registration:
+    """The cluster's Kubernetes provider, which tenants and frameworks are deployed through."""
+    return reg(
+        f"{CLUSTER}$pulumi:providers:kubernetes",
+        "payments-k8s",
+        {"kubeconfig": UNKNOWN, "clusterIdentifier": "strata/eu-prod/payments"},
+        parent=CLUSTER_URN,
+    )
+
+
 def aws_baseline() -> list[Registration]:
     """A compliant AWS pool with one EKS cluster, node group, launch template, key and OIDC provider."""
     key = reg(
@@ -135,13 +145,7 @@ def aws_baseline() -> list[Registration]:
         parent=CLUSTER_URN,
         prop_deps={"launchTemplate": (lt.urn,), "clusterName": (eks.urn,)},
     )
-    k8s = reg(
-        f"{CLUSTER}$pulumi:providers:kubernetes",
-        "payments-k8s",
-        {"kubeconfig": UNKNOWN, "clusterIdentifier": "strata/eu-prod/payments"},
-        parent=CLUSTER_URN,
-    )
-    return [*components(), key, vpc, eks, oidc, lt, ng, k8s]
+    return [*components(), key, vpc, eks, oidc, lt, ng, kubernetes_provider()]
 
 
 def gcp_baseline() -> list[Registration]:
@@ -196,13 +200,7 @@ def gcp_baseline() -> list[Registration]:
         parent=CLUSTER_URN,
         prop_deps={"cluster": (gke.urn,)},
     )
-    k8s = reg(
-        f"{CLUSTER}$pulumi:providers:kubernetes",
-        "payments-k8s",
-        {"kubeconfig": UNKNOWN, "clusterIdentifier": "strata/eu-prod/payments"},
-        parent=CLUSTER_URN,
-    )
-    return [*components(), ring, key, subnet, gke, np, k8s]
+    return [*components(), ring, key, subnet, gke, np, kubernetes_provider()]
 
 
 def tenant_namespace(data_classes: list[str], tenant: str = "risk") -> Registration:
