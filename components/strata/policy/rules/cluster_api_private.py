@@ -12,7 +12,7 @@ META = RuleMeta(
     description="A cluster's Kubernetes API endpoint is private, or public only to listed networks.",
     level=EnforcementLevel.MANDATORY,
     severity=Severity.HIGH,
-    controls="CIS EKS 5.4.1, 5.4.2; CIS GKE 5.6.3, 5.6.4; Checkov CKV_AWS_38, CKV_AWS_39",
+    controls="CIS EKS 5.4.1, 5.4.2; CIS GKE 5.6.3, 5.6.4; Checkov CKV_AWS_38, CKV_AWS_39, CKV_GCP_18, CKV_GCP_25",
     config={
         "allowRestrictedPublicEndpoint": {
             "type": "boolean",

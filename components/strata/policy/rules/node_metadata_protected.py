@@ -14,7 +14,7 @@ META = RuleMeta(
     description="Nodes require IMDSv2 with a hop limit of 1 (AWS) or use the GKE metadata server (GCP).",
     level=EnforcementLevel.MANDATORY,
     severity=Severity.HIGH,
-    controls="CIS EKS 4.x (IMDS); CIS GKE 5.4.1, 5.4.2; Checkov CKV_AWS_79, CKV_AWS_341",
+    controls="CIS GKE 5.4.1, 5.4.2; Checkov CKV_AWS_79, CKV_AWS_341, CKV_GCP_69",
 )
 
 
