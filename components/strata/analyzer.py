@@ -10,7 +10,6 @@ does neither and a mandatory rule would otherwise silently turn advisory.
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import subprocess
@@ -23,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import grpc
-from google.protobuf import empty_pb2, struct_pb2
+from google.protobuf import empty_pb2, json_format
 from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc
 
 from strata.declarations.errors import Problem, SpecError
@@ -147,17 +146,9 @@ def pack_policies(stub: analyzer_pb2_grpc.AnalyzerStub) -> list[PolicyInfo]:
     info = stub.GetAnalyzerInfo(empty_pb2.Empty())
     out = []
     for p in info.policies:
-        schema = (
-            json.loads(json.dumps(_struct_to_dict(p.configSchema.properties))) if p.HasField("configSchema") else {}
-        )
+        schema = json_format.MessageToDict(p.configSchema.properties) if p.HasField("configSchema") else {}
         out.append(PolicyInfo(p.name, LEVEL_NAMES[p.enforcementLevel], schema))
     return out
-
-
-def _struct_to_dict(s: struct_pb2.Struct) -> dict[str, Any]:
-    from google.protobuf import json_format
-
-    return json_format.MessageToDict(s)
 
 
 def reconcile_config(policies: list[PolicyInfo], user: Mapping[str, Any]) -> dict[str, dict[str, Any]]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from pulumi.output import Unknown
 from pulumi.runtime import rpc
 
 from strata.offline import UNKNOWN, OfflineRun
@@ -109,7 +110,7 @@ def display_value(value: Any) -> Any:
     engine's unknown sentinel, numbers as the engine holds them."""
     if rpc.is_rpc_secret(value):
         return SECRET
-    if value is UNKNOWN or type(value).__name__ == "Unknown" or value == UNKNOWN:
+    if isinstance(value, Unknown) or value == UNKNOWN:
         return UNKNOWN
     if isinstance(value, dict):
         return {k: display_value(v) for k, v in value.items()}

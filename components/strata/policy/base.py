@@ -18,7 +18,7 @@ from pulumi_policy import (
     StackValidationArgs,
     StackValidationPolicy,
 )
-from pulumi_policy.proxy import UnknownValueError
+from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, UnknownValueError
 
 PACK_NAME = "strata"
 
@@ -71,7 +71,7 @@ class PendingUnknowns:
     def raise_if_any(self) -> None:
         if self.items:
             shown = "; ".join(self.items[:5]) + (f"; and {len(self.items) - 5} more" if len(self.items) > 5 else "")
-            err = UnknownValueError("04da6b54-80e4-46f7-96ec-b56ff0331ba9", [])
+            err = UnknownValueError(UNKNOWN_STRING_VALUE, [])
             err.message = f"cannot verify until apply: {shown}"
             raise err
 

@@ -18,6 +18,7 @@ from importlib import resources
 from typing import Any
 
 import yaml
+from pulumi_policy import proxy
 
 from strata.catalog import load_catalog
 from strata.labels import JURISDICTION_SEPARATOR, STRATA_PROPERTY
@@ -67,13 +68,14 @@ def get(props: Mapping[str, Any] | None, path: str) -> Any:
     return _path(props, path)
 
 
+#: The engine's sentinels for values not known until apply, as the policy SDK defines them.
 _UNKNOWNS = frozenset(
     {
-        "1c4a061d-8072-4f0a-a4cb-0ff528b18fe7",
-        "3eeb2bf0-c639-47a8-9e75-3b44932eb421",
-        "04da6b54-80e4-46f7-96ec-b56ff0331ba9",
-        "6a19a0b0-7e62-4c92-b797-7f8e31da9cc2",
-        "dd056dcd-154b-4c76-9bd3-c8f88648b5ff",
+        proxy.UNKNOWN_BOOLEAN_VALUE,
+        proxy.UNKNOWN_NUMBER_VALUE,
+        proxy.UNKNOWN_STRING_VALUE,
+        proxy.UNKNOWN_ARRAY_VALUE,
+        proxy.UNKNOWN_OBJECT_VALUE,
     }
 )
 

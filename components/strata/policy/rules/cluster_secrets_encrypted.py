@@ -13,7 +13,7 @@ from pulumi_policy import (
     Severity,
     StackValidationArgs,
 )
-from pulumi_policy.proxy import UnknownValueError
+from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, UnknownValueError
 
 from strata.policy.base import PendingUnknowns, RuleMeta, stack_policy
 from strata.policy.facts import get, peek
@@ -40,7 +40,7 @@ def _key_wired(r: PolicyResource, block: str, key_path: str, key_types: set[str]
     deps = r.property_dependencies.get(block, [])
     if any(d.resource_type in key_types for d in deps):
         return True
-    raise UnknownValueError("04da6b54-80e4-46f7-96ec-b56ff0331ba9", [block, *key_path.split(".")])
+    raise UnknownValueError(UNKNOWN_STRING_VALUE, [block, *key_path.split(".")])
 
 
 def check(args: StackValidationArgs, report: ReportViolation) -> None:
