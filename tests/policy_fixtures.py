@@ -68,21 +68,34 @@ def reg(
     )
 
 
-def components() -> list[Registration]:
+OWNERSHIP = {"owner": "platform-team", "environment": "eu-prod", "jurisdiction": "eu"}
+
+
+def components(substrate: str = "aws", region: str = "eu-central-1") -> list[Registration]:
+    """Strata's components as they register: their claims in the ``strata`` input."""
+    placed = {"substrate": substrate, "region": region, "country": "DE"}
     return [
-        reg(ENV, "eu-prod", {}, custom=False),
-        reg(POOL, "eu-core", {}, parent=ENV_URN, custom=False),
-        reg(CLUSTER, "payments", {}, parent=POOL_URN, custom=False),
+        reg(ENV, "eu-prod", {"strata": dict(OWNERSHIP)}, custom=False),
+        reg(POOL, "eu-core", {"strata": {**OWNERSHIP, "pool": "eu-core", **placed}}, parent=ENV_URN, custom=False),
+        reg(
+            CLUSTER,
+            "payments",
+            {"strata": {**OWNERSHIP, "pool": "eu-core", "cluster": "payments", "version": "1.35"}},
+            parent=POOL_URN,
+            custom=False,
+        ),
     ]
 
 
-def kubernetes_provider() -> Registration:
-    """The cluster's Kubernetes provider, which tenants and frameworks are deployed through."""
+def kubernetes_provider(cluster_urn: str) -> Registration:
+    """The cluster's Kubernetes provider, which tenants and frameworks are deployed through: its
+    kubeconfig is built from the cluster resource's outputs."""
     return reg(
         f"{CLUSTER}$pulumi:providers:kubernetes",
         "payments-k8s",
         {"kubeconfig": UNKNOWN, "clusterIdentifier": "strata/eu-prod/payments"},
         parent=CLUSTER_URN,
+        prop_deps={"kubeconfig": (cluster_urn,)},
     )
 
 
@@ -145,7 +158,7 @@ def aws_baseline() -> list[Registration]:
         parent=CLUSTER_URN,
         prop_deps={"launchTemplate": (lt.urn,), "clusterName": (eks.urn,)},
     )
-    return [*components(), key, vpc, eks, oidc, lt, ng, kubernetes_provider()]
+    return [*components(), key, vpc, eks, oidc, lt, ng, kubernetes_provider(eks.urn)]
 
 
 def gcp_baseline() -> list[Registration]:
@@ -163,6 +176,17 @@ def gcp_baseline() -> list[Registration]:
         parent=POOL_URN,
         prop_deps={"keyRing": (ring.urn,)},
     )
+    account = reg(
+        f"{POOL}$gcp:serviceaccount/account:Account",
+        "eu-core-nodes",
+        {"accountId": "strata-eu-core-nodes", "project": "p-eu"},
+        parent=POOL_URN,
+    )
+    node_config = {
+        "serviceAccount": UNKNOWN,
+        "workloadMetadataConfig": {"mode": "GKE_METADATA"},
+        "shieldedInstanceConfig": {"enableSecureBoot": True, "enableIntegrityMonitoring": True},
+    }
     subnet = reg(
         f"{POOL}$gcp:compute/subnetwork:Subnetwork",
         "eu-core-nodes",
@@ -177,13 +201,17 @@ def gcp_baseline() -> list[Registration]:
             "minMasterVersion": "1.35",
             "project": "p-eu",
             "privateClusterConfig": {"enablePrivateNodes": True, "enablePrivateEndpoint": True},
-            "masterAuthorizedNetworksConfig": {"cidrBlocks": []},
+            "masterAuthorizedNetworksConfig": {"cidrBlocks": [], "gcpPublicCidrsAccessEnabled": False},
+            "masterAuth": {"clientCertificateConfig": {"issueClientCertificate": False}},
+            "datapathProvider": "ADVANCED_DATAPATH",
+            "networkPolicy": {"enabled": False},
             "workloadIdentityConfig": {"workloadPool": "p-eu.svc.id.goog"},
             "databaseEncryption": {"state": "ENCRYPTED", "keyName": UNKNOWN},
+            "nodeConfig": dict(node_config),
             "resourceLabels": dict(GCP_LABELS),
         },
         parent=CLUSTER_URN,
-        prop_deps={"databaseEncryption": (key.urn,)},
+        prop_deps={"databaseEncryption": (key.urn,), "nodeConfig": (account.urn,)},
     )
     np = reg(
         f"{CLUSTER}$gcp:container/nodePool:NodePool",
@@ -191,16 +219,12 @@ def gcp_baseline() -> list[Registration]:
         {
             "location": "europe-west3",
             "cluster": UNKNOWN,
-            "nodeConfig": {
-                "machineType": "n2-standard-8",
-                "workloadMetadataConfig": {"mode": "GKE_METADATA"},
-                "resourceLabels": dict(GCP_LABELS),
-            },
+            "nodeConfig": {**node_config, "machineType": "n2-standard-8", "resourceLabels": dict(GCP_LABELS)},
         },
         parent=CLUSTER_URN,
-        prop_deps={"cluster": (gke.urn,)},
+        prop_deps={"cluster": (gke.urn,), "nodeConfig": (account.urn,)},
     )
-    return [*components(), ring, key, subnet, gke, np, kubernetes_provider()]
+    return [*components("gcp", "europe-west3"), ring, key, account, subnet, gke, np, kubernetes_provider(gke.urn)]
 
 
 def tenant_namespace(data_classes: list[str], tenant: str = "risk") -> Registration:

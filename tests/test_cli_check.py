@@ -67,7 +67,11 @@ def test_end_of_life_version_plans_but_fails_check(tmp_path: Path) -> None:
     assert plan.exit_code == 0
     code, doc = _check(tmp_path, env)
     assert code == 1
-    assert _rules(doc) == {("supported-kubernetes-version", "payments-eks")}
+    # the control plane and the node group, which carries the version of its own
+    assert _rules(doc) == {
+        ("supported-kubernetes-version", "payments-eks"),
+        ("supported-kubernetes-version", "payments-general"),
+    }
 
 
 def test_version_near_its_end_is_an_advisory_only(tmp_path: Path) -> None:
@@ -75,7 +79,10 @@ def test_version_near_its_end_is_an_advisory_only(tmp_path: Path) -> None:
     env["pools"][0]["clusters"][0]["version"] = "1.34"  # EKS standard support ends 2026-12-02
     code, doc = _check(tmp_path, env)
     assert code == 0
-    assert _rules(doc, "advisory") == {("kubernetes-version-end-of-support-soon", "payments-eks")}
+    assert _rules(doc, "advisory") == {
+        ("kubernetes-version-end-of-support-soon", "payments-eks"),
+        ("kubernetes-version-end-of-support-soon", "payments-general"),
+    }
 
 
 def test_policy_config_can_lower_a_rule(tmp_path: Path) -> None:
@@ -85,7 +92,10 @@ def test_policy_config_can_lower_a_rule(tmp_path: Path) -> None:
     cfg.write_text(json.dumps({"supported-kubernetes-version": "advisory"}))
     code, doc = _check(tmp_path, env, "--policy-config", str(cfg))
     assert code == 0
-    assert _rules(doc, "advisory") == {("supported-kubernetes-version", "payments-eks")}
+    assert _rules(doc, "advisory") == {
+        ("supported-kubernetes-version", "payments-eks"),
+        ("supported-kubernetes-version", "payments-general"),
+    }
 
 
 def test_bad_policy_config_is_exit_2(tmp_path: Path) -> None:

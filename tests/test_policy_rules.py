@@ -13,10 +13,13 @@ from strata.offline import Registration
 
 from .policy_fixtures import (
     CLUSTER,
+    OWNERSHIP,
     POOL,
     UNKNOWN,
     aws_baseline,
+    components,
     gcp_baseline,
+    kubernetes_provider,
     mutate,
     reg,
     run_of,
@@ -52,6 +55,8 @@ def test_pack_lists_every_contract_rule_with_levels(pack: object) -> None:
         "kubernetes-version-end-of-support-soon": "advisory",
         "cluster-api-private": "mandatory",
         "cluster-secrets-encrypted": "mandatory",
+        "cluster-network-policy": "mandatory",
+        "cluster-static-credentials": "mandatory",
         "node-metadata-protected": "mandatory",
         "workload-identity": "mandatory",
         "required-labels": "mandatory",
@@ -219,7 +224,11 @@ GCP_CASES = [
         "payments-gke",
         "Cluster",
         {"location": "asia-east1"},
-        {("pool-in-jurisdiction", "mandatory", "payments-gke")},
+        # the node pool is where its cluster is, whatever its own location input says
+        {
+            ("pool-in-jurisdiction", "mandatory", "payments-gke"),
+            ("pool-in-jurisdiction", "mandatory", "payments-general"),
+        },
     ),
     (
         "key-ring-in-us-reaches-the-key",
@@ -345,40 +354,55 @@ def test_a_crashing_rule_fails_the_check_loudly(tmp_path: Path) -> None:
         analyze(stub, run_of(aws_baseline()), reconcile_config(pack_policies(stub), {}))
 
 
+def _bare_metal_site(country: str) -> list[Registration]:
+    """A bare-metal pool at site dc1 claiming ``country``: one agent host and the command that reads
+    the kubeconfig, which the cluster's Kubernetes provider is built from."""
+    pool = reg(
+        POOL,
+        "eu-core",
+        {"strata": {**OWNERSHIP, "pool": "eu-core", "substrate": "bareMetal", "site": "dc1", "country": country}},
+        parent=urn("strata:environment:Environment", "eu-prod"),
+        custom=False,
+    )
+    regs = [r for r in components() if r.type != "strata:pool:ResourcePool"]
+    host = reg(
+        f"{CLUSTER}$command:remote:Command", "payments-agent-h1", {"create": UNKNOWN}, parent=urn(CLUSTER, "payments")
+    )
+    kubeconfig = reg(
+        f"{CLUSTER}$command:remote:Command",
+        "payments-kubeconfig",
+        {"create": "cat rke2.yaml"},
+        parent=urn(CLUSTER, "payments"),
+    )
+    return [pool, *regs, host, kubeconfig, kubernetes_provider(kubeconfig.urn), tenant_namespace(["personal-eu"])]
+
+
 def test_tenant_on_a_bare_metal_cluster_takes_the_sites_country(pack: object) -> None:
-    from dataclasses import replace
-
-    def site(country: str) -> list[Registration]:
-        pool = reg(
-            POOL,
-            "eu-core",
-            {
-                "strata": {
-                    "owner": "ops",
-                    "environment": "eu-prod",
-                    "jurisdiction": "eu",
-                    "substrate": "bareMetal",
-                    "site": "dc1",
-                    "country": country,
-                }
-            },
-            parent=urn("strata:environment:Environment", "eu-prod"),
-            custom=False,
-        )
-        regs = [r for r in aws_baseline() if r.custom is False or r.type == "pulumi:providers:kubernetes"]
-        regs = [pool if r.type == "strata:pool:ResourcePool" else r for r in regs]
-        host = reg(
-            f"{CLUSTER}$command:remote:Command",
-            "payments-agent-h1",
-            {"create": UNKNOWN},
-            parent=urn(CLUSTER, "payments"),
-        )
-        return [*regs, host, replace(tenant_namespace(["personal-eu"]))]
-
-    assert verdicts(pack, site("DE")) == set()
-    assert verdicts(pack, site("US")) == {
+    assert verdicts(pack, _bare_metal_site("DE")) == set()
+    assert verdicts(pack, _bare_metal_site("US")) == {
         ("data-class-residency", "mandatory", "payments-risk"),
         ("pool-in-jurisdiction", "mandatory", "payments-agent-h1"),
+        ("pool-in-jurisdiction", "mandatory", "payments-kubeconfig"),
+    }
+
+
+def test_a_site_pinned_centrally_cannot_be_moved_by_its_claim(pack: object) -> None:
+    pinned = {
+        "pool-in-jurisdiction": {"sites": {"dc1": "US"}},
+        "data-class-residency": {"sites": {"dc1": "US"}},
+    }
+    # The program claims Germany; the platform pinned dc1 in the US.
+    assert verdicts(pack, _bare_metal_site("DE"), pinned) == {
+        ("data-class-residency", "mandatory", "payments-risk"),
+        ("pool-in-jurisdiction", "mandatory", "payments-agent-h1"),
+        ("pool-in-jurisdiction", "mandatory", "payments-kubeconfig"),
+    }
+    # Once sites are pinned, a site the config does not name cannot be placed at all.
+    other = {"pool-in-jurisdiction": {"sites": {"dc9": "DE"}}, "data-class-residency": {"sites": {"dc9": "DE"}}}
+    assert verdicts(pack, _bare_metal_site("DE"), other) == {
+        ("data-class-residency", "mandatory", "payments-risk"),
+        ("pool-in-jurisdiction", "mandatory", "payments-agent-h1"),
+        ("pool-in-jurisdiction", "mandatory", "payments-kubeconfig"),
     }
 
 
@@ -387,7 +411,7 @@ def test_central_config_is_authoritative_over_an_environments_own_promise(pack: 
         aws_baseline(), "eu-core-vpc", "Vpc", **{"region": "us-east-1", "tags__strata:jurisdiction": "eu_us"}
     )
     assert verdicts(pack, widened) == set()  # the stack file widened its own promise to eu + us
-    governed = {"pool-in-jurisdiction": {"environments": {"eu-prod": ["eu"]}}}
+    governed = {"pool-in-jurisdiction": {"environments": {"platform/eu-prod": ["eu"]}}}
     assert verdicts(pack, widened, governed) == {("pool-in-jurisdiction", "mandatory", "eu-core-vpc")}
-    switzerland = {"pool-in-jurisdiction": {"environments": {"eu-prod": ["ch"]}}}
+    switzerland = {"pool-in-jurisdiction": {"environments": {"platform/eu-prod": ["ch"]}}}
     assert ("pool-in-jurisdiction", "mandatory", "payments-eks") in verdicts(pack, aws_baseline(), switzerland)

@@ -226,7 +226,8 @@ def _analyzer_resource(run: OfflineRun, reg: Registration) -> analyzer_pb2.Analy
         properties=reg.raw_inputs,
         urn=reg.urn,
         name=reg.name,
-        parent=reg.parent or run.stack_urn,
+        # The engine parents top-level resources to the stack; default providers it makes have none.
+        parent="" if reg.default_provider else (reg.parent or run.stack_urn),
         dependencies=list(reg.dependencies),
     )
     provider = _provider_ref(run.registration, reg)

@@ -51,6 +51,12 @@ class Registration:
     #: The inputs exactly as serialized for the engine (unknowns and secrets in wire form), which
     #: is what an analyzer receives.
     raw_inputs: struct_pb2.Struct = field(default_factory=struct_pb2.Struct, repr=False, compare=False)
+    #: The provider package version the SDK sent with the registration (names default providers).
+    version: str = ""
+    #: A component built by a provider plugin (``helm.v4.Chart``, ``eks.Cluster``): it has a provider.
+    remote: bool = False
+    #: A provider the engine made for resources that named none (see :func:`with_default_providers`).
+    default_provider: bool = False
 
 
 @dataclass
@@ -176,6 +182,8 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
             property_dependencies={k: tuple(v.urns) for k, v in request.propertyDependencies.items()},
             additional_secret_outputs=tuple(request.additionalSecretOutputs),
             raw_inputs=request.object,
+            version=request.version,
+            remote=bool(request.remote),
         )
         for key in reg.additional_secret_outputs:  # the engine would mark these secret; mocks do not
             if key in state and not rpc.is_rpc_secret(state[key]):

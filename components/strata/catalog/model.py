@@ -6,7 +6,7 @@ import datetime as dt
 import enum
 import functools
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import resources
 from typing import Any
 
@@ -26,6 +26,18 @@ class Region:
     country: str
     zones: int
     display_name: str
+
+
+@dataclass(frozen=True)
+class MultiRegion:
+    """A location spanning several regions (``EU``, ``eur4``, ``nam3``): the countries its data may
+    sit in, or None when the provider places it anywhere (``global``)."""
+
+    substrate: str
+    name: str
+    countries: frozenset[str] | None
+    display_name: str
+    verified: bool
 
 
 @dataclass(frozen=True)
@@ -114,9 +126,13 @@ class Catalog:
     data_classes: Mapping[str, DataClass]
     #: vCPUs and memory a self-managed control-plane server needs (bare metal).
     control_plane_shape: tuple[int, float] = (4, 8.0)
+    multi_regions: Mapping[str, Mapping[str, MultiRegion]] = field(default_factory=dict)
 
     def region(self, substrate: str, name: str) -> Region | None:
         return self.regions.get(substrate, {}).get(name)
+
+    def multi_region(self, substrate: str, name: str) -> MultiRegion | None:
+        return self.multi_regions.get(substrate, {}).get(name.lower())
 
     def version(self, substrate: str, version: str) -> VersionLifecycle | None:
         return self.versions.get(substrate, {}).get(version)
@@ -209,6 +225,19 @@ def load_catalog() -> Catalog:
         )
         for name, d in dc_doc.items()
     }
+    multi_regions = {
+        kind: {
+            str(name).lower(): MultiRegion(
+                kind,
+                str(name).lower(),
+                None if m.get("anywhere") else frozenset(m["countries"]),
+                m["name"],
+                bool(m.get("verified", False)),
+            )
+            for name, m in (regions_doc[kind].get("multiRegions") or {}).items()
+        }
+        for kind in CLOUD_KINDS
+    }
     cp = mach_doc["bareMetal"]["controlPlane"]
     return Catalog(
         regions,
@@ -218,4 +247,5 @@ def load_catalog() -> Catalog:
         versions,
         data_classes,
         (int(cp["vcpus"]), float(cp["memoryGib"])),
+        multi_regions,
     )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -11,6 +11,7 @@ from pulumi_policy import (
     EnforcementLevel,
     PolicyComplianceFramework,
     PolicyConfigSchema,
+    PolicyResource,
     ReportViolation,
     ResourceValidationArgs,
     ResourceValidationPolicy,
@@ -19,6 +20,8 @@ from pulumi_policy import (
     StackValidationPolicy,
 )
 from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, UnknownValueError
+
+from strata.policy.props import Malformed
 
 PACK_NAME = "strata"
 
@@ -80,6 +83,49 @@ ResourceCheck = Callable[[ResourceValidationArgs, ReportViolation], None]
 StackCheck = Callable[[StackValidationArgs, ReportViolation], None]
 
 
+def _cannot_judge(err: Exception) -> str:
+    if isinstance(err, Malformed):
+        return str(err)
+    # A rule must never crash on what a program sends (an exception voids every other verdict of
+    # the call): the resource fails, loudly, and the message says it is a Strata bug.
+    return (
+        f"cannot be judged ({type(err).__name__}: {err}); this is a bug in Strata's pack, "
+        "and the resource is not passed"
+    )
+
+
+def judge_each(
+    resources: Iterable[PolicyResource], report: ReportViolation, judge: Callable[[PolicyResource], None]
+) -> None:
+    """Run ``judge`` on every resource: a value unknown until apply is collected for "cannot
+    verify until apply" (after the definite verdicts); a malformed property, or anything else that
+    goes wrong, is a violation on that resource and never stops the others."""
+    pending = PendingUnknowns()
+    for r in resources:
+        try:
+            judge(r)
+        except UnknownValueError as err:
+            pending.add(r.urn, err)
+        except Exception as err:
+            report(_cannot_judge(err), r.urn)
+    pending.raise_if_any()
+
+
+def guarded(check: ResourceCheck) -> ResourceCheck:
+    """A resource check whose malformed inputs (or bugs) are violations, never crashes; unknown
+    values still reach the SDK, which reports them as "can't run policy during preview"."""
+
+    def run(args: ResourceValidationArgs, report: ReportViolation) -> None:
+        try:
+            check(args, report)
+        except UnknownValueError:
+            raise
+        except Exception as err:
+            report(_cannot_judge(err), None)
+
+    return run
+
+
 def _policy_options(meta: RuleMeta) -> dict[str, Any]:
     return {
         "name": meta.name,
@@ -92,7 +138,7 @@ def _policy_options(meta: RuleMeta) -> dict[str, Any]:
 
 
 def resource_policy(meta: RuleMeta, check: ResourceCheck) -> ResourceValidationPolicy:
-    return ResourceValidationPolicy(validate=check, **_policy_options(meta))
+    return ResourceValidationPolicy(validate=guarded(check), **_policy_options(meta))
 
 
 def stack_policy(meta: RuleMeta, check: StackCheck) -> StackValidationPolicy:

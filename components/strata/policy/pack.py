@@ -7,7 +7,9 @@ from pulumi_policy import EnforcementLevel, Policy, PolicyPack
 from strata.policy.base import PACK_NAME, RuleMeta
 from strata.policy.rules import (
     cluster_api_private,
+    cluster_network_policy,
     cluster_secrets_encrypted,
+    cluster_static_credentials,
     data_class_residency,
     node_metadata_protected,
     pool_in_jurisdiction,
@@ -23,6 +25,8 @@ RULES: tuple[tuple[RuleMeta, Policy], ...] = (
     (supported_kubernetes_version.WARNING, supported_kubernetes_version.WARNING_POLICY),
     (cluster_api_private.META, cluster_api_private.POLICY),
     (cluster_secrets_encrypted.META, cluster_secrets_encrypted.POLICY),
+    (cluster_network_policy.META, cluster_network_policy.POLICY),
+    (cluster_static_credentials.META, cluster_static_credentials.POLICY),
     (node_metadata_protected.META, node_metadata_protected.POLICY),
     (workload_identity.META, workload_identity.POLICY),
     (required_labels.META, required_labels.POLICY),

@@ -1,19 +1,28 @@
-"""data-class-residency: a tenant or framework handling a data class sits where that class may live."""
+"""data-class-residency: a Kubernetes object handling a data class runs where that class may live.
+
+The class is the label ``dataclass.strata.io/<class>: "true"`` wherever it sits on the object
+(metadata, pod templates, a Helm release's values, a ConfigGroup's YAML). Where the object runs is
+where the cluster its ``kubernetes`` provider's kubeconfig comes from runs; if that cannot be
+established from the stack (the default provider, a kubeconfig pasted in as text), the object fails:
+a data class with residency never passes on trust.
+"""
 
 from __future__ import annotations
 
-from pulumi_policy import EnforcementLevel, ReportViolation, Severity, StackValidationArgs
-from pulumi_policy.proxy import UnknownValueError
+from pulumi_policy import EnforcementLevel, PolicyResource, ReportViolation, Severity, StackValidationArgs
+from pulumi_policy.proxy import UNKNOWN_OBJECT_VALUE, UnknownValueError
 
 from strata.catalog import load_catalog
-from strata.labels import DATA_CLASS_LABEL_PREFIX, TENANT_LABEL
-from strata.policy.base import PendingUnknowns, RuleMeta, config_value, stack_policy
-from strata.policy.facts import get
-from strata.policy.graph import StackGraph
+from strata.labels import TENANT_LABEL
+from strata.policy.base import RuleMeta, config_value, judge_each, stack_policy
+from strata.policy.data_classes import data_classes
+from strata.policy.graph import StackGraph, Unplaced
+from strata.policy.props import unproxied
+from strata.policy.rules.pool_in_jurisdiction import SITES_SCHEMA
 
 META = RuleMeta(
     name="data-class-residency",
-    description="Tenants and frameworks handling a data class run where that class may live.",
+    description="Kubernetes objects handling a data class run on a cluster where that class may live.",
     level=EnforcementLevel.MANDATORY,
     severity=Severity.CRITICAL,
     controls="GDPR Art. 44 et seq. (personal-eu); Strata data classes",
@@ -27,62 +36,77 @@ META = RuleMeta(
                 "type": "object",
                 "properties": {"residency": {"type": "array", "items": {"type": "string"}}},
             },
-        }
+        },
+        "sites": SITES_SCHEMA,
     },
 )
 
 
-def _residency(config_classes: dict[str, dict[str, list[str]]]) -> dict[str, frozenset[str] | None]:
-    out: dict[str, frozenset[str] | None] = {n: c.residency for n, c in load_catalog().data_classes.items()}
+def _residency(
+    config_classes: dict[str, dict[str, list[str]]], report: ReportViolation
+) -> dict[str, frozenset[str] | None]:
+    catalog = load_catalog()
+    out: dict[str, frozenset[str] | None] = {n: c.residency for n, c in catalog.data_classes.items()}
     for name, spec in config_classes.items():
-        out[name] = frozenset(spec.get("residency") or ()) or None
+        wanted = frozenset(str(j) for j in (spec.get("residency") or ()))
+        unknown = sorted(wanted - catalog.jurisdictions.keys())
+        if unknown:
+            report(f"policy config extraDataClasses.{name} names unknown jurisdictions: {', '.join(unknown)}", None)
+            wanted = frozenset({"(unknown)"})  # nowhere: every object of the class fails until it is fixed
+        out[name] = wanted or None
     return out
+
+
+def _who(r: PolicyResource) -> str:
+    raw = unproxied(r.props)
+    labels = (raw.get("metadata") or {}).get("labels") if isinstance(raw, dict) else None
+    tenant = labels.get(TENANT_LABEL) if isinstance(labels, dict) else None
+    return f"tenant {tenant}" if isinstance(tenant, str) else f"{r.resource_type} {r.name}"
 
 
 def check(args: StackValidationArgs, report: ReportViolation) -> None:
     catalog = load_catalog()
-    residency = _residency(dict(config_value(args.get_config(), META, "extraDataClasses") or {}))
-    graph = StackGraph(list(args.resources))
-    pending = PendingUnknowns()
-    for r in args.resources:
+    config = args.get_config()
+    residency = _residency(dict(config_value(config, META, "extraDataClasses") or {}), report)
+    graph = StackGraph(list(args.resources), dict(config_value(config, META, "sites") or {}))
+
+    def judge(r: PolicyResource) -> None:
+        if not r.resource_type.startswith("kubernetes:"):
+            return
+        classes, hidden = data_classes(r.props)
+        if classes:
+            _judge_classes(r, classes)
+        if hidden:  # a label could hide there: never taken as "no data class"
+            raise UnknownValueError(UNKNOWN_OBJECT_VALUE, [hidden[0]])
+
+    def _judge_classes(r: PolicyResource, classes: frozenset[str]) -> None:
+        who = _who(r)
+        for cls in sorted(classes - residency.keys()):
+            report(
+                f"{who} declares data class {cls!r}, which neither the catalog nor the policy config knows; "
+                "where it may live cannot be judged",
+                r.urn,
+            )
+        limited = {cls: residency[cls] for cls in sorted(classes & residency.keys()) if residency[cls]}
+        if not limited:
+            return
         try:
-            labels = get(r.props, "metadata.labels") if r.resource_type.startswith("kubernetes:") else None
-            if not labels:
-                continue
-            classes = [
-                str(k)[len(DATA_CLASS_LABEL_PREFIX) :]
-                for k in labels
-                if str(k).startswith(DATA_CLASS_LABEL_PREFIX) and str(labels[k]).lower() == "true"
-            ]
-            if not classes:
-                continue
-            who = f"tenant {labels.get(TENANT_LABEL)}" if labels.get(TENANT_LABEL) else r.resource_type
-            where = None
-            for cls in classes:
-                if cls not in residency:
-                    report(
-                        f"{who} declares data class {cls!r}, which neither the catalog nor the policy config "
-                        "knows; where it may live cannot be judged",
-                        r.urn,
-                    )
-                    continue
-                allowed_jurisdictions = residency[cls]
-                if allowed_jurisdictions is None:
-                    continue
-                where = where or graph.location(r)
-                if where is None:
-                    report(f"{who} handles {cls} but where it runs cannot be established", r.urn)
-                    break
-                allowed = catalog.countries_of(sorted(allowed_jurisdictions))
-                if not where.countries or not where.countries <= allowed:
-                    report(
-                        f"{who} handles {cls}, which must stay in {'/'.join(sorted(allowed_jurisdictions))}, "
-                        f"but runs in {where.region} ({', '.join(sorted(where.countries)) or 'unknown country'})",
-                        r.urn,
-                    )
-        except UnknownValueError as err:
-            pending.add(r.urn, err)
-    pending.raise_if_any()
+            places = graph.cluster_placement(r)
+        except Unplaced as err:
+            report(f"{who} handles {', '.join(limited)} but where it runs cannot be established: {err}", r.urn)
+            return
+        for cls, jurisdictions in limited.items():
+            assert jurisdictions is not None
+            allowed = catalog.countries_of(sorted(j for j in jurisdictions if j in catalog.jurisdictions))
+            outside = sorted(loc for loc in places if not loc.countries or not loc.countries <= allowed)
+            if outside:
+                report(
+                    f"{who} handles {cls}, which must stay in {'/'.join(sorted(jurisdictions))}, but runs on a "
+                    f"cluster in {'; '.join(loc.describe() for loc in outside)}",
+                    r.urn,
+                )
+
+    judge_each(args.resources, report, judge)
 
 
 POLICY = stack_policy(META, check)

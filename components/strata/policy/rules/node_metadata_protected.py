@@ -1,59 +1,129 @@
-"""node-metadata-protected: nodes reach instance metadata only through IMDSv2 (hop limit 1) on AWS
-or the GKE metadata server on GCP, so pods cannot borrow the node's credentials."""
+"""node-metadata-protected: machines that run workloads reach instance metadata only through
+IMDSv2 with a hop limit of 1 (AWS) or the GKE metadata server (GCP), so pods cannot borrow the
+node's credentials.
+
+Judged wherever nodes are described: EC2 launch templates, launch configurations, instances and
+spot requests (the metadata endpoint switched off is compliant too); EKS node groups and Auto
+Scaling groups through the launch template they use; GKE node pools, the cluster's own default
+node pool (``nodeConfig``) and inline ``nodePools``. A launch template that is not a resource of
+this stack cannot be verified, and says so.
+"""
 
 from __future__ import annotations
 
-from pulumi_policy import EnforcementLevel, ReportViolation, Severity, StackValidationArgs
-from pulumi_policy.proxy import UnknownValueError
+from collections.abc import Mapping
+from typing import Any
 
-from strata.policy.base import PendingUnknowns, RuleMeta, stack_policy
-from strata.policy.facts import get
+from pulumi_policy import EnforcementLevel, PolicyResource, ReportViolation, Severity, StackValidationArgs
+
+from strata.policy.base import RuleMeta, judge_each, stack_policy
+from strata.policy.props import entries, flag, get, mapping, number, peek, text
 
 META = RuleMeta(
     name="node-metadata-protected",
     description="Nodes require IMDSv2 with a hop limit of 1 (AWS) or use the GKE metadata server (GCP).",
     level=EnforcementLevel.MANDATORY,
     severity=Severity.HIGH,
-    controls="CIS GKE 5.4.1, 5.4.2; Checkov CKV_AWS_79, CKV_AWS_341, CKV_GCP_69",
+    controls="CIS EKS 3.x; CIS GKE 5.4.1, 5.4.2; Checkov CKV_AWS_79, CKV_AWS_341, CKV_GCP_69",
 )
 
+LAUNCH_TEMPLATE = "aws:ec2/launchTemplate:LaunchTemplate"
+LAUNCH_CONFIGURATION = "aws:ec2/launchConfiguration:LaunchConfiguration"
+#: Types that carry EC2 metadata options of their own.
+METADATA_OPTIONS = {
+    LAUNCH_TEMPLATE,
+    LAUNCH_CONFIGURATION,
+    "aws:ec2/instance:Instance",
+    "aws:ec2/spotInstanceRequest:SpotInstanceRequest",
+}
+#: Types whose machines take their metadata options from a launch template or configuration:
+#: the inputs that name it, and whether having none means the service's own insecure default.
+TEMPLATE_USERS: dict[str, tuple[tuple[str, ...], bool]] = {
+    "aws:eks/nodeGroup:NodeGroup": (("launchTemplate",), True),  # EKS's default: IMDSv1, hop limit 2
+    "aws:autoscaling/group:Group": (
+        ("launchTemplate", "mixedInstancesPolicy.launchTemplate.launchTemplateSpecification", "launchConfiguration"),
+        False,
+    ),
+    "aws:ec2/instance:Instance": (("launchTemplate",), False),
+    "aws:ec2/spotInstanceRequest:SpotInstanceRequest": (("launchTemplate",), False),
+}
 
-def _template_problem(props: object) -> str | None:
-    tokens = get(props, "metadataOptions.httpTokens")  # type: ignore[arg-type]
-    hops = get(props, "metadataOptions.httpPutResponseHopLimit")  # type: ignore[arg-type]
+
+def _options_problem(props: Mapping[str, Any]) -> str | None:
+    if text(props, "metadataOptions.httpEndpoint") == "disabled":
+        return None
+    tokens = text(props, "metadataOptions.httpTokens")
     if tokens != "required":
-        return f"IMDSv1 allowed (httpTokens {tokens or 'optional'})"
-    if hops is None or float(hops) > 1:
-        return f"metadata reachable from pods (hop limit {hops if hops is not None else 'default'})"
+        return f"IMDSv1 allowed (metadataOptions.httpTokens {tokens or 'unset: optional'})"
+    hops = number(props, "metadataOptions.httpPutResponseHopLimit")
+    if hops is None or hops > 1:
+        shown = int(hops) if hops is not None else "unset"
+        return f"instance metadata reachable from pods (metadataOptions.httpPutResponseHopLimit {shown})"
     return None
 
 
+def _template_problem(r: PolicyResource, paths: tuple[str, ...], required: bool) -> tuple[bool, str | None]:
+    """``(uses_one, problem)``: whether ``r`` names a launch template or configuration, and why it
+    cannot be trusted (None: it is a resource of this stack, judged on its own)."""
+    for path in paths:
+        unknown, spec = peek(r.props, path)
+        if spec is None and not unknown:
+            continue
+        deps = r.property_dependencies.get(path.split(".")[0], [])
+        if any(d.resource_type in (LAUNCH_TEMPLATE, LAUNCH_CONFIGURATION) for d in deps):
+            return True, None
+        if isinstance(spec, str):
+            shown = spec
+        else:
+            named = [
+                f"{k} {v}" for k in ("id", "name") if isinstance(spec, Mapping) and isinstance(v := spec.get(k), str)
+            ]
+            shown = ", ".join(named) or "a launch template"
+        return (
+            True,
+            f"uses {shown} ({path}), which is not a resource of this stack: its metadata options cannot be verified",
+        )
+    if required:
+        return False, "no launch template of this stack requiring IMDSv2; EKS's default allows IMDSv1 with hop limit 2"
+    return False, None
+
+
+def _gke_node_config(where: str, node_config: Mapping[str, Any] | None) -> str | None:
+    mode = text(node_config, "workloadMetadataConfig.mode") if node_config is not None else None
+    if mode == "GKE_METADATA":
+        return None
+    return f"{where} exposes the VM metadata server (workloadMetadataConfig.mode {mode or 'unset'})"
+
+
 def check(args: StackValidationArgs, report: ReportViolation) -> None:
-    pending = PendingUnknowns()
-    for r in args.resources:
-        try:
-            if r.resource_type == "aws:ec2/launchTemplate:LaunchTemplate":
-                if (problem := _template_problem(r.props)) is not None:
-                    report(f"launch template: {problem}", r.urn)
-            elif r.resource_type == "aws:eks/nodeGroup:NodeGroup":
-                templates = [
-                    d
-                    for d in r.property_dependencies.get("launchTemplate", [])
-                    if d.resource_type == "aws:ec2/launchTemplate:LaunchTemplate"
-                ]
-                if not get(r.props, "launchTemplate") or not templates:
-                    report(
-                        "node group has no launch template of this stack requiring IMDSv2; EKS's default "
-                        "allows IMDSv1 with hop limit 2",
-                        r.urn,
-                    )
-            elif r.resource_type == "gcp:container/nodePool:NodePool":
-                mode = get(r.props, "nodeConfig.workloadMetadataConfig.mode")
-                if mode != "GKE_METADATA":
-                    report(f"node pool exposes the VM metadata server (workloadMetadataConfig.mode {mode})", r.urn)
-        except UnknownValueError as err:
-            pending.add(r.urn, err)
-    pending.raise_if_any()
+    def judge(r: PolicyResource) -> None:
+        t = r.resource_type
+        own_options = t in METADATA_OPTIONS and get(r.props, "metadataOptions") is not None
+        if t in TEMPLATE_USERS and not own_options:
+            paths, required = TEMPLATE_USERS[t]
+            uses, problem = _template_problem(r, paths, required)
+            if problem is not None:
+                report(f"node metadata: {problem}", r.urn)
+            if uses or t not in METADATA_OPTIONS:
+                return  # a template of this stack is judged as a resource of its own
+        if t in METADATA_OPTIONS:
+            if (problem := _options_problem(r.props)) is not None:
+                report(f"node metadata: {problem}", r.urn)
+        elif t == "gcp:container/nodePool:NodePool":
+            if (problem := _gke_node_config("node pool", mapping(r.props, "nodeConfig"))) is not None:
+                report(problem, r.urn)
+        elif t == "gcp:container/cluster:Cluster" and flag(r.props, "enableAutopilot") is not True:
+            # Inline node pools carry their own config; without them GKE creates the default node
+            # pool from the cluster's nodeConfig (and it runs until removeDefaultNodePool deletes it).
+            inline = list(entries(r.props, "nodePools"))
+            pools = [(f"inline {where}", mapping(pool, "nodeConfig")) for where, pool in inline] or [
+                ("the default node pool (nodeConfig)", mapping(r.props, "nodeConfig"))
+            ]
+            for where, node_config in pools:
+                if (problem := _gke_node_config(where, node_config)) is not None:
+                    report(problem, r.urn)
+
+    judge_each(args.resources, report, judge)
 
 
 POLICY = stack_policy(META, check)

@@ -1,18 +1,25 @@
 """supported-kubernetes-version and its early warning: clusters run versions still supported.
 
-Past the end of standard support on its substrate (or a version the catalog does not know), a
-cluster violates ``supported-kubernetes-version`` (mandatory). Within ``warningDays`` of that end,
-``kubernetes-version-end-of-support-soon`` warns (advisory). The SDK gives one enforcement level
-per policy, so the warning is its own policy.
+Every version is judged: a cluster's control plane, and each node group or node pool that pins a
+version of its own (``version`` on EKS node groups and GKE node pools, ``nodeVersion`` on a GKE
+cluster). Past the end of standard support on its substrate (or a version the catalog does not
+know, or a cluster with no version at all), a resource violates ``supported-kubernetes-version``
+(mandatory). Within ``warningDays`` of that end, ``kubernetes-version-end-of-support-soon`` warns
+(advisory). The SDK gives one enforcement level per policy, so the warning is its own policy.
 """
 
 from __future__ import annotations
+
+import re
+from dataclasses import dataclass
 
 from pulumi_policy import EnforcementLevel, ReportViolation, ResourceValidationArgs, Severity
 
 from strata.catalog import Stage, VersionLifecycle, load_catalog
 from strata.policy.base import RuleMeta, as_of, config_value, resource_policy
-from strata.policy.facts import component_labels, get, type_facts
+from strata.policy.ownership import component_claims
+from strata.policy.props import text
+from strata.policy.types import type_facts
 
 AS_OF = {"type": "string", "description": "Judge on this date (YYYY-MM-DD) instead of today."}
 
@@ -43,68 +50,81 @@ WARNING = RuleMeta(
     },
 )
 
-VERSION_PROPERTY = {"aws:eks/cluster:Cluster": "version", "gcp:container/cluster:Cluster": "minMasterVersion"}
-
-
 #: Self-managed clusters (bare metal) have no cloud resource holding the version: the cluster
-#: component's inputs carry it. Cloud clusters are judged on their EKS/GKE resource instead.
+#: component's inputs carry it. Cloud clusters and node pools are judged on their own resources.
 CLUSTER_COMPONENT = "strata:cluster:KubernetesCluster"
+_MINOR = re.compile(r"^v?(\d+)\.(\d+)(?:$|[.+-])")
 
 
-def _lifecycle(args: ResourceValidationArgs) -> tuple[str, str, VersionLifecycle | None] | None:
+@dataclass(frozen=True)
+class Judged:
+    """One version a resource runs: where it was read, on which substrate, and its lifecycle."""
+
+    path: str
+    provider: str
+    minor: str  # "" when unset
+    lifecycle: VersionLifecycle | None
+
+
+def _versions(args: ResourceValidationArgs) -> list[Judged]:
+    """Every Kubernetes version the resource pins (a cluster's control plane and node version, a
+    node pool's own); an unset cluster version is judged too (the provider would pick one)."""
+    catalog = load_catalog()
     if args.resource_type == CLUSTER_COMPONENT:
-        placed = component_labels(args.props)
+        placed = component_claims(args.props)
         if placed.get("substrate") != "bareMetal":
-            return None
+            return []
         minor = placed.get("version", "")
-        return "bareMetal", minor, load_catalog().version("bareMetal", minor)
-    path = VERSION_PROPERTY.get(args.resource_type)
+        return [Judged("strata.version", "bareMetal", minor, catalog.version("bareMetal", minor))]
     facts = type_facts(args.resource_type)
-    if path is None or facts is None:
-        return None
-    version = get(args.props, path)
-    if not version:
-        return facts.provider, "", None
-    minor = ".".join(str(version).split(".")[:2]).split("-")[0]
-    return facts.provider, minor, load_catalog().version(facts.provider, minor)
+    if facts is None:
+        return []
+    out: list[Judged] = []
+    for entry in facts.versions:
+        value = text(args.props, entry.path)
+        if not value:
+            if entry.pinned:
+                out.append(Judged(entry.path, facts.provider, "", None))
+            continue
+        m = _MINOR.match(value.strip())
+        minor = f"{m.group(1)}.{m.group(2)}" if m else value
+        out.append(Judged(entry.path, facts.provider, minor, catalog.version(facts.provider, minor) if m else None))
+    return out
 
 
 def check(args: ResourceValidationArgs, report: ReportViolation) -> None:
-    found = _lifecycle(args)
-    if found is None:
-        return
-    provider, minor, lifecycle = found
-    if lifecycle is None:
-        report(
-            f"Kubernetes version {minor or '(unset: the provider default)'} is not one the catalog knows for "
-            f"{provider}; pin a supported minor version",
-            None,
-        )
-        return
     day = as_of(args.get_config())
-    stage = lifecycle.stage(day)
     allowed = {Stage.SUPPORTED} | (
         {Stage.DEPRECATED} if config_value(args.get_config(), META, "allowExtendedSupport") else set()
     )
-    if stage not in allowed:
-        end = lifecycle.end_of_standard
-        report(f"Kubernetes {minor} on {provider} is {stage.value} as of {day} (end of standard support {end})", None)
+    for v in _versions(args):
+        if v.lifecycle is None:
+            report(
+                f"Kubernetes version {v.minor or '(unset: the provider picks one)'} at {v.path} is not one the "
+                f"catalog knows for {v.provider}; pin a supported minor version",
+                None,
+            )
+            continue
+        stage = v.lifecycle.stage(day)
+        if stage not in allowed:
+            report(
+                f"Kubernetes {v.minor} at {v.path} on {v.provider} is {stage.value} as of {day} "
+                f"(end of standard support {v.lifecycle.end_of_standard})",
+                None,
+            )
 
 
 def warn(args: ResourceValidationArgs, report: ReportViolation) -> None:
-    found = _lifecycle(args)
-    if found is None or found[2] is None:
-        return
-    provider, minor, lifecycle = found
-    assert lifecycle is not None
     day = as_of(args.get_config())
     days = int(config_value(args.get_config(), WARNING, "warningDays"))
-    if lifecycle.stage(day) is Stage.SUPPORTED:
-        left = (lifecycle.end_of_standard - day).days
+    for v in _versions(args):
+        if v.lifecycle is None or v.lifecycle.stage(day) is not Stage.SUPPORTED:
+            continue
+        left = (v.lifecycle.end_of_standard - day).days
         if left <= days:
             report(
-                f"Kubernetes {minor} on {provider} leaves standard support in {left} days "
-                f"({lifecycle.end_of_standard}); plan the upgrade",
+                f"Kubernetes {v.minor} at {v.path} on {v.provider} leaves standard support in {left} days "
+                f"({v.lifecycle.end_of_standard}); plan the upgrade",
                 None,
             )
 

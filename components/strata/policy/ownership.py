@@ -1,0 +1,78 @@
+"""Who a resource belongs to: its stack, its ownership labels, and what a component claims.
+
+* The **stack** is read from the URN the engine gives the resource (``urn:pulumi:<stack>::<project>::...``),
+  never from a label the program sets: central policy config is keyed by it.
+* **Labels** are Strata's ownership keys (``owner``, ``environment``, ``jurisdiction``, ...) wherever
+  the provider puts them on a resource: its own tag or label map, ``tagsAll`` (the engine's view
+  after the provider's Check), and the provider's ``defaultTags`` / ``defaultLabels``.
+* A component's **claims** are the ``strata`` input Strata's components carry (owner, jurisdiction,
+  substrate, site, country). A claim is a statement by the program, not evidence; rules believe it
+  only where nothing physical says otherwise.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from pulumi_policy import PolicyProviderResource
+
+from strata.labels import JURISDICTION_SEPARATOR, STRATA_PROPERTY
+from strata.policy import props as p
+from strata.policy.types import type_facts
+
+#: Where a provider keeps the labels it adds to every resource it manages.
+PROVIDER_DEFAULT_LABELS = {"aws": "defaultTags.tags", "gcp": "defaultLabels"}
+
+
+def stack_key(urn: str) -> str:
+    """``project/stack`` of the stack a resource belongs to, from its URN."""
+    parts = urn.split("::")
+    if len(parts) < 2 or not parts[0].startswith("urn:pulumi:"):
+        return ""
+    return f"{parts[1]}/{parts[0][len('urn:pulumi:') :]}"
+
+
+def _provider_defaults(provider: str, settings: PolicyProviderResource | None) -> dict[str, str]:
+    path = PROVIDER_DEFAULT_LABELS.get(provider)
+    if path is None or settings is None:
+        return {}
+    head = path.split(".")[0]
+    block = p.get(settings.props, head)
+    if isinstance(block, str):  # the engine hands a default provider's object settings as JSON text
+        try:
+            block = json.loads(block)
+        except json.JSONDecodeError:
+            raise p.Malformed(f"{head} (provider {settings.name})", block, "an object") from None
+    return p.string_map({head: block}, path) if block is not None else {}
+
+
+def labels_of(type_: str, props: Mapping[str, Any], settings: PolicyProviderResource | None) -> dict[str, str] | None:
+    """Strata's ownership labels on a resource, keys without the provider's prefix (``owner``);
+    None for a type that carries no labels."""
+    facts = type_facts(type_)
+    if facts is None or facts.labels_path is None:
+        return None
+    merged: dict[str, str] = {}
+    if facts.default_labels:
+        merged.update(_provider_defaults(facts.provider, settings))
+        if facts.provider == "aws":
+            merged.update(p.string_map(props, "tagsAll"))
+    merged.update(p.string_map(props, facts.labels_path))
+    prefix = facts.label_prefix
+    return {k[len(prefix) :]: v for k, v in merged.items() if k.startswith(prefix)}
+
+
+def component_claims(props: Mapping[str, Any] | None) -> dict[str, str]:
+    """What a Strata component says about itself in its ``strata`` input (strings only)."""
+    raw = p.unproxied(props)
+    block = raw.get(STRATA_PROPERTY) if isinstance(raw, Mapping) else None
+    if not isinstance(block, Mapping):
+        return {}
+    return {str(k): str(v) for k, v in block.items() if isinstance(v, str | int | float) and not isinstance(v, bool)}
+
+
+def jurisdictions_in(value: str | None) -> tuple[str, ...]:
+    """The jurisdiction keys of a label value (``eu_us`` → ``("eu", "us")``)."""
+    return tuple(j for j in (value or "").split(JURISDICTION_SEPARATOR) if j)
