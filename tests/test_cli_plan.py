@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.metadata
 import json
 import re
 
@@ -125,8 +126,18 @@ def test_preview_json_is_what_pulumi_preview_json_prints() -> None:
         assert "pulumi:pulumi:Stack$" not in s["urn"]
         state = s["newState"]
         assert {"type", "inputs", "parent", "dependencies"} <= set(state)
-        assert state["parent"] == stack_urn or state["parent"] in urns
+        default_provider = state["type"].startswith("pulumi:providers:") and s["urn"].split("::")[-1].startswith(
+            "default"
+        )
+        assert state["parent"] == ("" if default_provider else stack_urn) or state["parent"] in urns
     by_name = {s["urn"].split("::")[-1]: s["newState"] for s in steps}
+    # Resources that name no provider get the engine's default provider, made from the stack's
+    # config (eu-prod sets no aws:* keys) and listed before its first user, with no parent.
+    version = importlib.metadata.version("pulumi-aws")
+    default_aws = f"urn:pulumi:eu-prod::platform::pulumi:providers:aws::default_{version.replace('.', '_')}"
+    assert by_name[default_aws.split("::")[-1]]["inputs"] == {"version": version}
+    assert urns.index(default_aws) < urns.index(next(u for u in urns if u.endswith("::eu-core-vpc")))
+    assert by_name["eu-core-vpc"]["provider"].startswith(default_aws + "::")
     eks = by_name["payments-eks"]
     assert eks["type"] == "aws:eks/cluster:Cluster"
     assert eks["parent"].endswith("strata:pool:ResourcePool$strata:cluster:KubernetesCluster::payments")

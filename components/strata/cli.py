@@ -11,6 +11,7 @@ import datetime as dt
 import enum
 import json
 import sys
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
@@ -22,8 +23,14 @@ from rich.table import Table
 from rich.tree import Tree
 
 from strata.declarations.errors import Problem, SpecError
-from strata.declarations.stackfile import read_stack_file
-from strata.offline import OfflineRun, config_for, run_offline
+from strata.declarations.stackfile import (
+    ENVIRONMENT_SUFFIX,
+    decode_config_value,
+    find_environment_key,
+    read_stack_config,
+)
+from strata.default_providers import OFFLINE_SECRET, with_default_providers
+from strata.offline import OfflineRun, config_for, program_file, run_offline
 from strata.report import plan_document, plan_markdown, preview_document
 
 EXIT_OK = 0
@@ -98,16 +105,24 @@ def resolve_stack(ref: str, cwd: Path | None = None) -> StackRef:
     raise SpecError([Problem("STACK", f"no stack file {path}; stacks here: {', '.join(known) or 'none'}", ref)], ref)
 
 
-#: What an SSH private key is offline, where no secret can be decrypted: a marked placeholder.
-OFFLINE_SECRET = "offline placeholder: the real key comes from the stack's secret config"
-
-
-def offline_config(key: str, environment: Any) -> tuple[dict[str, str], list[str]]:
-    """Stack config for an offline run: the environment, plus a secret placeholder for every secret
-    the program reads (the SSH private keys of bare-metal pools), since offline nothing decrypts."""
+def offline_config(
+    key: str, environment: Any, stack_config: Mapping[str, Any] | None = None
+) -> tuple[dict[str, str], list[str]]:
+    """Stack config for an offline run, as the engine hands it to a program: every key of the
+    stack file (objects as JSON text; a secure value, which only the engine can decrypt, as a
+    marked placeholder), the environment, and a secret placeholder for every SSH key a bare-metal
+    pool reads."""
     project = key.split(":", 1)[0]
-    config = config_for(key, environment)
+    config: dict[str, str] = {}
     secrets: list[str] = []
+    for name, value in (stack_config or {}).items():
+        if isinstance(value, Mapping) and set(value) == {"secure"}:
+            config[name] = OFFLINE_SECRET
+            secrets.append(name)
+        elif name != key:
+            config[name] = value if isinstance(value, str) else json.dumps(value)
+    if environment is not None:
+        config.update(config_for(key, environment))
     pools = environment.get("pools") if isinstance(environment, dict) else None
     for pool in pools if isinstance(pools, list) else []:
         bm = (pool.get("substrate") or {}).get("bareMetal") if isinstance(pool, dict) else None
@@ -115,34 +130,87 @@ def offline_config(key: str, environment: Any) -> tuple[dict[str, str], list[str
             ssh = bm.get("ssh")
             secret = ssh.get("privateKeySecret", "sshPrivateKey") if isinstance(ssh, dict) else "sshPrivateKey"
             name = f"{project}:{secret}"
-            config[name] = OFFLINE_SECRET
-            secrets.append(name)
+            config.setdefault(name, OFFLINE_SECRET)
+            if name not in secrets:
+                secrets.append(name)
     return config, secrets
 
 
 @dataclass
 class Planned:
+    """One stack run offline: a Strata environment (``plan`` set) or any other project's program."""
+
+    name: str
     key: str
     environment: Any
     run: OfflineRun
     plan: Any
+    #: The stack file's whole config (``aws:region``, ...): what default providers are made from.
+    stack_config: dict[str, Any]
+
+    def engine_run(self) -> OfflineRun:
+        """The run as the engine sees it: with the default providers it makes from the config."""
+        return with_default_providers(self.run, self.stack_config)
 
 
-def plan_stack(ref: StackRef, today: dt.date | None = None) -> Planned:
+def plan_stack(ref: StackRef, today: dt.date | None = None, *, any_program: bool = False) -> Planned:
     """Run the stack's program offline. Raises SpecError on an invalid spec, before any
-    resource is registered."""
+    resource is registered.
+
+    A stack file with a key ending in ``:environment`` is a Strata environment, built by Strata's
+    program. With ``any_program``, any other stack file is run with its own project's Python
+    program (a team repo, or a plain Pulumi program), as ``pulumi preview`` would run it."""
     from strata.program import main
 
-    key, environment = read_stack_file(ref.path)
+    stack_config = read_stack_config(ref.path)
+    if any_program and not any(k.endswith(ENVIRONMENT_SUFFIX) for k in stack_config):
+        return _plan_project_program(ref, stack_config)
+    key = find_environment_key(stack_config, str(ref.path))
+    environment = decode_config_value(stack_config[key])
     project = key.split(":", 1)[0]
-    config, secret_keys = offline_config(key, environment)
+    config, secret_keys = offline_config(key, environment, stack_config)
     try:
         run, env = run_offline(
             lambda: main(today=today), project=project, stack=ref.stack, config=config, secret_keys=secret_keys
         )
     except SpecError as err:
         raise SpecError(err.problems, str(ref.path)) from None
-    return Planned(key, environment, run, env.plan)
+    return Planned(env.plan.name, key, environment, run, env.plan, stack_config)
+
+
+def _plan_project_program(ref: StackRef, stack_config: dict[str, Any]) -> Planned:
+    root = _project_root(ref.path.resolve().parent)
+    project_file = yaml.safe_load((root / "Pulumi.yaml").read_text(encoding="utf-8")) if root else None
+    if root is None or not isinstance(project_file, dict):
+        raise SpecError(
+            [
+                Problem(
+                    "STACK",
+                    "is neither a Strata environment (no config key ending in ':environment') nor a stack "
+                    "of a Pulumi project (no Pulumi.yaml above it)",
+                    str(ref.path),
+                )
+            ]
+        )
+    runtime = project_file.get("runtime")
+    runtime = runtime.get("name") if isinstance(runtime, dict) else runtime
+    entry = root / str(project_file.get("main") or "")
+    entry = entry / "__main__.py" if entry.is_dir() else entry
+    if runtime != "python" or not entry.is_file():
+        raise SpecError(
+            [Problem("Pulumi.yaml", f"strata check runs Python programs; found runtime {runtime!r}, main {entry}")]
+        )
+    project = str(project_file.get("name") or root.name)
+    config, secret_keys = offline_config(f"{project}:", None, stack_config)
+    try:
+        run, _ = run_offline(
+            program_file(entry), project=project, stack=ref.stack, config=config, secret_keys=secret_keys
+        )
+    except SpecError as err:
+        raise SpecError(err.problems, str(entry)) from None
+    except Exception as err:  # the program itself failed, as `pulumi preview` would report it
+        raise SpecError([Problem("program", f"{type(err).__name__}: {err}", str(entry))], str(entry)) from None
+    return Planned(ref.stack, "", None, run, None, stack_config)
 
 
 def _print_problems(err: SpecError, fmt: str) -> None:
@@ -237,7 +305,8 @@ def plan(
         _print_problems(err, format.value)
         raise typer.Exit(EXIT_INVALID) from None
     if format is PlanFormat.preview_json:
-        typer.echo(json.dumps(preview_document(planned.run, config_for(planned.key, planned.environment)), indent=2))
+        config = offline_config(planned.key, planned.environment, planned.stack_config)[0]
+        typer.echo(json.dumps(preview_document(planned.engine_run(), config), indent=2))
         return
     doc = plan_document(planned.plan, planned.run)
     if format is PlanFormat.json:
@@ -287,7 +356,7 @@ def load_policy_config(path: Path | None, as_of: dt.date | None) -> dict[str, An
 def check_document(planned: Planned, verdicts: list[Any]) -> dict[str, Any]:
     ordered = sorted(verdicts, key=lambda v: (v.level != "mandatory", v.policy, v.urn, v.message))
     return {
-        "environment": planned.plan.name,
+        "environment": planned.name,
         "violations": [v.as_dict() for v in ordered],
         "resources": len(planned.run.registrations) + 1,
         "mandatory": sum(v.level == "mandatory" for v in verdicts),
@@ -331,9 +400,9 @@ def check(
         ref = resolve_stack(stack)
         # The pack boots (a second interpreter) while the program is planned.
         with running_pack(policy_pack or default_pack_dir()) as stub:
-            planned = plan_stack(ref, today)
+            planned = plan_stack(ref, today, any_program=True)
             config = reconcile_config(pack_policies(stub), user_config)
-            verdicts = analyze(stub, planned.run, config)
+            verdicts = analyze(stub, planned.engine_run(), config)
     except SpecError as err:
         _print_problems(err, format.value)
         raise typer.Exit(EXIT_INVALID) from None

@@ -29,7 +29,7 @@ from strata.offline import UNKNOWN, OfflineRun, Registration
 
 PROVIDER_TYPE_PREFIX = "pulumi:providers:"
 #: What stands in offline for a secure config value, which only the engine can decrypt.
-OFFLINE_SECRET = "[secret: decrypted by the engine]"
+OFFLINE_SECRET = "offline placeholder: a secure config value only the engine can decrypt"
 
 
 def package_of(type_: str) -> str | None:
@@ -108,8 +108,8 @@ def _struct(inputs: Mapping[str, Any]) -> struct_pb2.Struct:
 def with_default_providers(
     run: OfflineRun, stack_config: Mapping[str, Any], environ: Mapping[str, str] | None = None
 ) -> OfflineRun:
-    """Add the default providers the engine would make to ``run`` (each before its first user)
-    and point every resource that named no provider at its package's default provider."""
+    """``run`` as the engine would see it: with the default providers the engine makes (each
+    before its first user) and every resource that named no provider pointed at its package's."""
     made: dict[tuple[str, str], str] = {}
     out: list[Registration] = []
     for reg in run.registrations:
@@ -123,7 +123,7 @@ def with_default_providers(
                 name = default_provider_name(reg.version)
                 urn = f"urn:pulumi:{run.stack}::{run.project}::{PROVIDER_TYPE_PREFIX}{pkg}::{name}"
                 inputs = provider_inputs(pkg, stack_config, reg.version, environ)
-                plain = {k: (v[1] if isinstance(v, tuple) else v) for k, v in inputs.items()}
+                shown = {k: (rpc.wrap_rpc_secret(v[1]) if isinstance(v, tuple) else v) for k, v in inputs.items()}
                 out.append(
                     Registration(
                         urn=urn,
@@ -132,7 +132,7 @@ def with_default_providers(
                         custom=True,
                         parent="",
                         provider="",
-                        inputs=plain,
+                        inputs=shown,
                         dependencies=(),
                         property_dependencies={},
                         additional_secret_outputs=(),
@@ -144,5 +144,10 @@ def with_default_providers(
                 made[key] = urn
             reg = replace(reg, provider=f"{made[key]}::{UNKNOWN}")
         out.append(reg)
-    run.registrations[:] = out
-    return run
+    return OfflineRun(
+        project=run.project,
+        stack=run.stack,
+        registrations=out,
+        component_outputs=run.component_outputs,
+        duplicate_urns=run.duplicate_urns,
+    )

@@ -13,9 +13,13 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
+import runpy
+import sys
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, TypeVar
 
 from google.protobuf import struct_pb2
@@ -248,6 +252,25 @@ def run_offline(
     return run, result[0]
 
 
+def program_file(main: Path) -> Callable[[], None]:
+    """A Pulumi Python program file as the language host runs it: as ``__main__``, with its
+    directory as the working directory and first on ``sys.path`` (for the program's own modules)."""
+
+    def run() -> None:
+        here = str(main.parent)
+        cwd = os.getcwd()
+        sys.path.insert(0, here)
+        os.chdir(here)
+        try:
+            runpy.run_path(str(main), run_name="__main__")
+        finally:
+            os.chdir(cwd)
+            if here in sys.path:
+                sys.path.remove(here)
+
+    return run
+
+
 def config_for(key: str, environment: Any) -> dict[str, str]:
     """Stack config as the engine hands it to a program: object values as JSON strings."""
     return {key: json.dumps(environment)}
@@ -262,5 +285,6 @@ __all__ = [
     "RecordingMonitor",
     "Registration",
     "config_for",
+    "program_file",
     "run_offline",
 ]

@@ -134,7 +134,7 @@ def preview_document(run: OfflineRun, config: dict[str, Any]) -> dict[str, Any]:
             "custom": r.custom,
             "type": r.type,
             "inputs": display_value(r.inputs),
-            "parent": r.parent or run.stack_urn,
+            "parent": "" if r.default_provider else (r.parent or run.stack_urn),
             "dependencies": list(r.dependencies),
             "propertyDependencies": {k: list(v) for k, v in r.property_dependencies.items()},
         }

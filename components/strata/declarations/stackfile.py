@@ -36,8 +36,8 @@ def decode_config_value(value: Any) -> Any:
     return value
 
 
-def read_stack_file(path: Path) -> tuple[str, Any]:
-    """Return ``(config key, environment mapping)`` of a stack file."""
+def read_stack_config(path: Path) -> dict[str, Any]:
+    """The whole ``config`` mapping of a stack file (``aws:region``, ``platform:environment``, ...)."""
     source = str(path)
     try:
         doc = yaml.safe_load(path.read_text(encoding="utf-8"))
@@ -47,5 +47,11 @@ def read_stack_file(path: Path) -> tuple[str, Any]:
         raise SpecError([Problem("(file)", f"cannot be read: {exc.strerror}")], source) from None
     if not isinstance(doc, dict) or not isinstance(doc.get("config"), dict):
         raise SpecError([Problem("config", "a stack file needs a top-level 'config' mapping")], source)
-    key = find_environment_key(doc["config"], source)
-    return key, decode_config_value(doc["config"][key])
+    return {str(k): v for k, v in doc["config"].items()}
+
+
+def read_stack_file(path: Path) -> tuple[str, Any]:
+    """Return ``(config key, environment mapping)`` of a stack file."""
+    config = read_stack_config(path)
+    key = find_environment_key(config, str(path))
+    return key, decode_config_value(config[key])

@@ -108,9 +108,9 @@ def check(args: StackValidationArgs, report: ReportViolation) -> None:
             return
         if base:
             allowed = catalog.countries_of(base)
-            if own:
+            if own and set(own) != set(base):
                 allowed &= catalog.countries_of(own)
-                source += f", narrowed by its label to {'/'.join(own)}"
+                source += f", narrowed by its own label to {'/'.join(own)}"
             keys = base
         elif own:
             allowed, keys, source = (

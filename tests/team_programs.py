@@ -1,0 +1,826 @@
+"""Plain Pulumi programs of the kind team repos write — raw ``pulumi_aws``, ``pulumi_gcp``,
+``pulumi_kubernetes`` and ``pulumi_command``, explicit and default providers, no stack file of
+Strata's — each with the verdicts the pack must give it.
+
+Every program runs in stack ``payments/team-prod``, which the central policy config governs as
+``eu`` unless a program says otherwise. Stack config gives the default providers their region and
+default labels, as a team's ``Pulumi.team-prod.yaml`` would. ``expect`` lists every mandatory
+verdict as ``(policy, resource name)``; anything else the pack says fails the test.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import pulumi
+import pulumi_aws as aws
+import pulumi_command as command
+import pulumi_gcp as gcp
+import pulumi_kubernetes as k8s
+
+PROJECT = "payments"
+STACK = "team-prod"
+TAGS = {"strata:owner": "payments", "strata:environment": "team-prod", "strata:jurisdiction": "eu"}
+LABELS = {"strata-owner": "payments", "strata-environment": "team-prod", "strata-jurisdiction": "eu"}
+AWS_EU = {"aws:region": "eu-central-1", "aws:defaultTags": {"tags": TAGS}}
+AWS_US = {"aws:region": "us-east-1", "aws:defaultTags": {"tags": TAGS}}
+GCP_EU = {"gcp:project": "p-team", "gcp:region": "europe-west3", "gcp:defaultLabels": LABELS}
+GOVERNED = {"pool-in-jurisdiction": {"environments": {f"{PROJECT}/{STACK}": ["eu"]}}}
+PERSONAL = {"strata.io/tenant": "risk", "dataclass.strata.io/personal-eu": "true"}
+
+PIJ = "pool-in-jurisdiction"
+DCR = "data-class-residency"
+NMP = "node-metadata-protected"
+WID = "workload-identity"
+CAP = "cluster-api-private"
+SKV = "supported-kubernetes-version"
+CSE = "cluster-secrets-encrypted"
+RLB = "required-labels"
+CNP = "cluster-network-policy"
+CSC = "cluster-static-credentials"
+
+
+@dataclass(frozen=True)
+class Program:
+    name: str
+    about: str
+    run: Callable[[], None]
+    config: dict[str, Any]
+    expect: frozenset[tuple[str, str]]
+    policy: dict[str, Any] = field(default_factory=dict)
+    stack: str = STACK
+
+
+PROGRAMS: list[Program] = []
+
+
+def program(
+    about: str,
+    config: dict[str, Any],
+    expect: set[tuple[str, str]] | None = None,
+    *,
+    policy: dict[str, Any] | None = None,
+    stack: str = STACK,
+) -> Callable[[Callable[[], None]], Callable[[], None]]:
+    def register(fn: Callable[[], None]) -> Callable[[], None]:
+        name = fn.__name__.removeprefix("p_").replace("_", "-")
+        merged = {**GOVERNED, **(policy or {})}
+        PROGRAMS.append(Program(name, about, fn, config, frozenset(expect or ()), merged, stack))
+        return fn
+
+    return register
+
+
+def _opts(provider: pulumi.ProviderResource | None = None, **kw: Any) -> pulumi.ResourceOptions:
+    return pulumi.ResourceOptions(provider=provider, **kw)
+
+
+# ---------------------------------------------------------------- compliant clusters to build on
+
+
+def eks(name: str, *, provider: aws.Provider | None = None, region: str | None = None) -> k8s.Provider:
+    """A compliant EKS cluster (private endpoint, secrets in a customer key, IRSA) and a Kubernetes
+    provider whose kubeconfig is built from it."""
+    key = aws.kms.Key(f"{name}-key", enable_key_rotation=True, region=region, opts=_opts(provider))
+    cluster = aws.eks.Cluster(
+        name,
+        role_arn="arn:aws:iam::111122223333:role/eks",
+        version="1.35",
+        region=region,
+        vpc_config={"subnet_ids": ["subnet-1", "subnet-2"], "endpoint_public_access": False},
+        encryption_config={"provider": {"key_arn": key.arn}, "resources": ["secrets"]},
+        opts=_opts(provider),
+    )
+    aws.iam.OpenIdConnectProvider(
+        f"{name}-oidc",
+        url=cluster.identities.apply(lambda ids: ids[0]["oidcs"][0]["issuer"]),
+        client_id_lists=["sts.amazonaws.com"],
+        opts=_opts(provider),
+    )
+    kubeconfig = pulumi.Output.all(cluster.name, cluster.endpoint).apply(
+        lambda a: json.dumps({"clusters": [{"name": a[0], "cluster": {"server": a[1]}}]})
+    )
+    return k8s.Provider(name, kubeconfig=kubeconfig)
+
+
+def gke(
+    name: str, location: str = "europe-west3", *, unplaced: bool = False, **overrides: Any
+) -> gcp.container.Cluster:
+    """A compliant GKE cluster (private, Workload Identity, CMEK, Dataplane V2, its own node
+    service account and the GKE metadata server on every pool) with one node pool; its key ring
+    and node pool in ``location``, the cluster too unless ``unplaced`` (left to the provider)."""
+    account = gcp.serviceaccount.Account(f"{name}-nodes", account_id=f"{name}-nodes")
+    ring = gcp.kms.KeyRing(f"{name}-ring", location=location)
+    key = gcp.kms.CryptoKey(f"{name}-key", key_ring=ring.id)
+    node_config = {"service_account": account.email, "workload_metadata_config": {"mode": "GKE_METADATA"}}
+    args: dict[str, Any] = {
+        "location": None if unplaced else location,
+        "min_master_version": "1.35",
+        "initial_node_count": 1,
+        "remove_default_node_pool": True,
+        "private_cluster_config": {
+            "enable_private_nodes": True,
+            "enable_private_endpoint": True,
+            "master_ipv4_cidr_block": "172.16.0.0/28",
+        },
+        "master_authorized_networks_config": {"gcp_public_cidrs_access_enabled": False},
+        "workload_identity_config": {"workload_pool": "p-team.svc.id.goog"},
+        "database_encryption": {"state": "ENCRYPTED", "key_name": key.id},
+        "datapath_provider": "ADVANCED_DATAPATH",
+        "node_config": node_config,
+        **overrides,
+    }
+    cluster = gcp.container.Cluster(name, **args)
+    gcp.container.NodePool(
+        f"{name}-general",
+        cluster=cluster.id,
+        location=location,
+        node_config={**node_config, "machine_type": "n2-standard-4", "resource_labels": LABELS},
+    )
+    return cluster
+
+
+def gke_provider(cluster: gcp.container.Cluster) -> k8s.Provider:
+    kubeconfig = pulumi.Output.all(cluster.name, cluster.endpoint).apply(
+        lambda a: json.dumps({"clusters": [{"name": a[0], "cluster": {"server": f"https://{a[1]}"}}]})
+    )
+    return k8s.Provider(f"{cluster._name}-k8s", kubeconfig=kubeconfig)
+
+
+def namespace(name: str, provider: pulumi.ProviderResource | None, labels: dict[str, str] | None = None) -> None:
+    k8s.core.v1.Namespace(
+        name, metadata={"name": name, "labels": labels if labels is not None else PERSONAL}, opts=_opts(provider)
+    )
+
+
+# ---------------------------------------------------------------- AWS: where resources are
+
+
+@program("bucket, database and queue in the default provider's EU region", AWS_EU)
+def p_aws_default_provider_in_eu() -> None:
+    aws.s3.Bucket("ledger")
+    aws.rds.Instance("ledger-db", instance_class="db.t4g.micro", allocated_storage=20, engine="postgres")
+    aws.sqs.Queue("payments")
+
+
+@program(
+    "the same, with the stack's aws:region in the US",
+    AWS_US,
+    {(PIJ, "ledger"), (PIJ, "ledger-db"), (PIJ, "payments")},
+)
+def p_aws_default_provider_in_us() -> None:
+    p_aws_default_provider_in_eu()
+
+
+@program(
+    "no region anywhere: the resources' place cannot be established",
+    {"aws:defaultTags": {"tags": TAGS}},
+    {(PIJ, "ledger"), (PIJ, "events")},
+)
+def p_aws_no_region_at_all() -> None:
+    aws.s3.Bucket("ledger")
+    aws.kinesis.Stream("events", shard_count=1)
+
+
+@program(
+    "an explicit provider in us-east-1 overrides the stack's EU default",
+    AWS_EU,
+    {(PIJ, "accounts")},
+)
+def p_aws_explicit_provider_in_us() -> None:
+    us = aws.Provider("us", region="us-east-1", default_tags={"tags": TAGS})
+    aws.dynamodb.Table(
+        "accounts",
+        hash_key="id",
+        attributes=[{"name": "id", "type": "S"}],
+        opts=_opts(us),
+        billing_mode="PAY_PER_REQUEST",
+    )
+    aws.s3.Bucket("eu-bucket")
+
+
+@program(
+    "a resource's own region wins over its EU provider's",
+    AWS_EU,
+    {(PIJ, "cache")},
+)
+def p_aws_resource_region_overrides_provider() -> None:
+    aws.elasticache.Cluster("cache", engine="redis", node_type="cache.t4g.micro", num_cache_nodes=1, region="us-west-2")
+
+
+@program(
+    "a DynamoDB table in the EU with a replica in the US",
+    AWS_EU,
+    {(PIJ, "balances")},
+)
+def p_aws_table_replica_outside() -> None:
+    aws.dynamodb.Table(
+        "balances",
+        hash_key="id",
+        attributes=[{"name": "id", "type": "S"}],
+        billing_mode="PAY_PER_REQUEST",
+        stream_enabled=True,
+        stream_view_type="NEW_AND_OLD_IMAGES",
+        replicas=[{"region_name": "eu-west-1"}, {"region_name": "us-east-2"}],
+    )
+
+
+@program(
+    "a secret replicated inside the EU, managed Kafka and a file system in the EU",
+    AWS_EU,
+)
+def p_aws_secret_kafka_files_in_eu() -> None:
+    aws.secretsmanager.Secret("api-key", replicas=[{"region": "eu-west-1"}])
+    aws.msk.Cluster(
+        "events",
+        kafka_version="3.8.x",
+        number_of_broker_nodes=3,
+        broker_node_group_info={"instance_type": "kafka.m7g.large", "client_subnets": ["s-1", "s-2", "s-3"]},
+    )
+    aws.efs.FileSystem("shared", encrypted=True)
+    aws.ecr.Repository("images")
+    aws.cloudwatch.LogGroup("audit")
+
+
+@program(
+    "a secret whose replica sits in Switzerland (not EU/EEA)",
+    AWS_EU,
+    {(PIJ, "api-key")},
+)
+def p_aws_secret_replica_in_switzerland() -> None:
+    aws.secretsmanager.Secret("api-key", replicas=[{"region": "eu-central-2"}])
+
+
+@program(
+    "a volume whose availability zone is in the US while its provider is in the EU",
+    AWS_EU,
+    {(PIJ, "scratch")},
+)
+def p_aws_volume_zone_outside() -> None:
+    aws.ebs.Volume("scratch", availability_zone="us-east-1a", size=10, encrypted=True)
+
+
+@program(
+    "global types only (IAM, Route 53): nothing located to judge",
+    AWS_US,
+)
+def p_aws_global_types_only() -> None:
+    aws.iam.Role("deployer", assume_role_policy=json.dumps({"Version": "2012-10-17", "Statement": []}))
+    aws.route53.Zone("payments", name="payments.example.com")
+
+
+@program(
+    "labels promise eu and us; the central config says eu: the label cannot widen it",
+    {"aws:region": "us-east-1", "aws:defaultTags": {"tags": {**TAGS, "strata:jurisdiction": "eu_us"}}},
+    {(PIJ, "ledger")},
+)
+def p_aws_label_cannot_widen() -> None:
+    aws.s3.Bucket("ledger")
+
+
+@program(
+    "an ungoverned stack falls back to allowedJurisdictions, never to its own label",
+    {"aws:region": "us-east-1", "aws:defaultTags": {"tags": {**TAGS, "strata:jurisdiction": "us"}}},
+    {(PIJ, "ledger")},
+    policy={"pool-in-jurisdiction": {"environments": {"payments/other": ["us"]}, "allowedJurisdictions": ["eu"]}},
+    stack="team-us",
+)
+def p_aws_ungoverned_stack_uses_the_fallback() -> None:
+    aws.s3.Bucket("ledger")
+
+
+@program(
+    "a label narrows what the central config allows: eu is governed, the label says ch, nothing is left",
+    {"aws:region": "eu-central-1", "aws:defaultTags": {"tags": {**TAGS, "strata:jurisdiction": "ch"}}},
+    {(PIJ, "ledger")},
+)
+def p_aws_label_narrows() -> None:
+    aws.s3.Bucket("ledger")
+
+
+@program(
+    "no provider default tags: every taggable resource lacks the ownership labels",
+    {"aws:region": "eu-central-1"},
+    {(RLB, "ledger"), (RLB, "deployer")},
+)
+def p_aws_missing_labels() -> None:
+    aws.s3.Bucket("ledger")
+    aws.iam.Role("deployer", assume_role_policy="{}")
+
+
+# ---------------------------------------------------------------- GCP: where resources are
+
+
+@program("Cloud SQL, Artifact Registry and a Redis cache placed by the provider's EU region", GCP_EU)
+def p_gcp_default_region_in_eu() -> None:
+    gcp.sql.DatabaseInstance("ledger", database_version="POSTGRES_16", settings={"tier": "db-f1-micro"})
+    gcp.artifactregistry.Repository("images", repository_id="images", format="DOCKER")
+    gcp.redis.Instance("cache", memory_size_gb=1)
+
+
+@program(
+    "the same with gcp:region in the US",
+    {**GCP_EU, "gcp:region": "us-central1"},
+    {(PIJ, "ledger"), (PIJ, "images"), (PIJ, "cache")},
+)
+def p_gcp_default_region_in_us() -> None:
+    p_gcp_default_region_in_eu()
+
+
+@program(
+    "instances and disks are zonal: they land in the provider's zone (US), not its region (EU)",
+    {**GCP_EU, "gcp:zone": "us-east1-b"},
+    {(PIJ, "vm"), (PIJ, "data")},
+)
+def p_gcp_zonal_types_take_the_provider_zone() -> None:
+    gcp.compute.Instance(
+        "vm", machine_type="e2-small", boot_disk={"initialize_params": {"image": "debian-12"}}, network_interfaces=[{}]
+    )
+    gcp.compute.Disk("data", size=10)
+
+
+@program(
+    "a GKE cluster given no location, its provider naming only a zone, is zonal there (US); its node "
+    "pool is where the cluster is",
+    {"gcp:project": "p-team", "gcp:zone": "us-central1-a", "gcp:defaultLabels": LABELS},
+    {(PIJ, "apps"), (PIJ, "apps-general")},
+)
+def p_gcp_gke_without_location_zonal() -> None:
+    gke("apps", unplaced=True)
+
+
+@program(
+    "GetLocation reads the provider's region before its zone: the same cluster is regional in the EU",
+    {**GCP_EU, "gcp:zone": "us-central1-a"},
+)
+def p_gcp_gke_without_location_regional() -> None:
+    gke("apps", unplaced=True)
+
+
+@program(
+    "a BigQuery dataset without location is in the US multi-region whatever the provider says",
+    GCP_EU,
+    {(PIJ, "analytics")},
+)
+def p_gcp_bigquery_defaults_to_us() -> None:
+    gcp.bigquery.Dataset("analytics", dataset_id="analytics")
+
+
+@program(
+    "buckets: EU multi-region passes; EUR5 (Belgium + London) and a US bucket do not",
+    GCP_EU,
+    {(PIJ, "eur5"), (PIJ, "us")},
+)
+def p_gcp_bucket_multi_regions() -> None:
+    gcp.storage.Bucket("eu", location="EU")
+    gcp.storage.Bucket("eur5", location="EUR5")
+    gcp.storage.Bucket("us", location="US")
+
+
+@program(
+    "Pub/Sub without a storage policy stores messages anywhere; with one in the EU it passes",
+    GCP_EU,
+    {(PIJ, "anywhere")},
+)
+def p_gcp_pubsub_storage_policy() -> None:
+    gcp.pubsub.Topic("anywhere")
+    gcp.pubsub.Topic("pinned", message_storage_policy={"allowed_persistence_regions": ["europe-west1"]})
+
+
+@program(
+    "a secret with automatic replication may sit anywhere; user-managed in the EU passes",
+    GCP_EU,
+    {(PIJ, "auto")},
+)
+def p_gcp_secret_replication() -> None:
+    gcp.secretmanager.Secret("auto", secret_id="auto", replication={"auto": {}})
+    gcp.secretmanager.Secret(
+        "managed", secret_id="managed", replication={"user_managed": {"replicas": [{"location": "europe-west1"}]}}
+    )
+
+
+@program(
+    "a key ring in `global` and a key in a ring named by a US path",
+    GCP_EU,
+    {(PIJ, "global-ring"), (PIJ, "global-key"), (PIJ, "us-key")},
+)
+def p_gcp_keys_by_reference() -> None:
+    ring = gcp.kms.KeyRing("global-ring", location="global")
+    gcp.kms.CryptoKey("global-key", key_ring=ring.id)
+    gcp.kms.CryptoKey("us-key", key_ring="projects/p-team/locations/us/keyRings/shared")
+
+
+@program(
+    "a log sink lands where its destination bucket is (asia)",
+    GCP_EU,
+    {(PIJ, "audit-archive"), (PIJ, "audit")},
+)
+def p_gcp_log_sink_follows_its_destination() -> None:
+    bucket = gcp.storage.Bucket("audit-archive", location="ASIA")
+    gcp.logging.ProjectSink("audit", destination=bucket.name.apply(lambda n: f"storage.googleapis.com/{n}"))
+
+
+# ---------------------------------------------------------------- Kubernetes: where objects run
+
+
+@program(
+    "a personal-eu namespace through the default Kubernetes provider: its cluster is unknowable",
+    AWS_EU,
+    {(DCR, "risk")},
+)
+def p_k8s_default_provider() -> None:
+    namespace("risk", None)
+
+
+@program(
+    "a kubeconfig pasted in as text: its cluster cannot be established",
+    AWS_EU,
+    {(DCR, "risk")},
+)
+def p_k8s_literal_kubeconfig() -> None:
+    provider = k8s.Provider("pasted", kubeconfig="apiVersion: v1\nclusters: []\n")
+    namespace("risk", provider)
+
+
+@program("a personal-eu namespace on an EKS cluster in Frankfurt", AWS_EU)
+def p_k8s_on_eks_in_eu() -> None:
+    namespace("risk", eks("apps"))
+
+
+@program(
+    "the same cluster built through an explicit provider in us-east-1",
+    AWS_EU,
+    {(DCR, "risk"), (PIJ, "apps"), (PIJ, "apps-key")},
+)
+def p_k8s_on_eks_in_us() -> None:
+    us = aws.Provider("us", region="us-east-1", default_tags={"tags": TAGS})
+    namespace("risk", eks("apps", provider=us))
+
+
+@program(
+    "an EU cluster registered first as a decoy; the namespace goes to the US cluster",
+    AWS_EU,
+    {(DCR, "risk"), (PIJ, "us-apps"), (PIJ, "us-apps-key")},
+)
+def p_k8s_decoy_cluster_first() -> None:
+    eks("eu-apps")
+    namespace("risk", eks("us-apps", region="us-east-1"))
+
+
+@program(
+    "the data class only on the pod template of a Deployment on a US cluster",
+    AWS_EU,
+    {(DCR, "ledger-api"), (PIJ, "apps"), (PIJ, "apps-key")},
+)
+def p_k8s_pod_template_label() -> None:
+    provider = eks("apps", region="us-east-1")
+    k8s.apps.v1.Deployment(
+        "ledger-api",
+        metadata={"labels": {"app": "ledger-api"}},
+        spec={
+            "selector": {"match_labels": {"app": "ledger-api"}},
+            "template": {
+                "metadata": {"labels": {"app": "ledger-api", **PERSONAL}},
+                "spec": {"containers": [{"name": "api", "image": "registry.example/ledger:1"}]},
+            },
+        },
+        opts=_opts(provider),
+    )
+
+
+@program(
+    "the data class inside a Helm release's values, on a US cluster",
+    AWS_EU,
+    {(DCR, "ledger-db"), (PIJ, "apps"), (PIJ, "apps-key")},
+)
+def p_k8s_helm_release_values() -> None:
+    provider = eks("apps", region="us-east-1")
+    k8s.helm.v3.Release(
+        "ledger-db",
+        chart="postgresql",
+        repository_opts={"repo": "https://charts.example.com"},
+        values={"primary": {"podLabels": PERSONAL}},
+        opts=_opts(provider),
+    )
+
+
+@program(
+    "the data class inside the YAML a ConfigGroup applies, on a US cluster",
+    AWS_EU,
+    {(DCR, "ledger"), (PIJ, "apps"), (PIJ, "apps-key")},
+)
+def p_k8s_config_group_yaml() -> None:
+    provider = eks("apps", region="us-east-1")
+    k8s.yaml.v2.ConfigGroup(
+        "ledger",
+        yaml="apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ledger\n  labels:\n"
+        '    "dataclass.strata.io/personal-eu": "true"\ndata: {}\n',
+        opts=_opts(provider),
+    )
+
+
+@program(
+    "a kubeconfig written by a local command from a GKE cluster in Frankfurt: followed through",
+    GCP_EU,
+)
+def p_k8s_kubeconfig_through_a_command() -> None:
+    cluster = gke("apps")
+    fetched = command.local.Command(
+        "get-credentials",
+        create=pulumi.Output.concat(
+            "gcloud container clusters get-credentials ", cluster.name, " --region europe-west3"
+        ),
+    )
+    provider = k8s.Provider("apps-k8s", kubeconfig=fetched.stdout)
+    namespace("risk", provider)
+
+
+class PretendPool(pulumi.ComponentResource):
+    """A component that calls itself Strata's pool and claims Germany."""
+
+    def __init__(self, name: str) -> None:
+        claims = {"strata": {"substrate": "aws", "region": "eu-central-1", "country": "DE", "jurisdiction": "eu"}}
+        super().__init__("strata:pool:ResourcePool", name, claims)
+        self.k8s = eks(f"{name}-apps", region="us-east-1")
+        self.register_outputs({})
+
+
+@program(
+    "a component named like Strata's pool claims Germany around a cluster in Virginia",
+    AWS_EU,
+    {(DCR, "risk"), (PIJ, "lying-apps"), (PIJ, "lying-apps-key")},
+)
+def p_k8s_lying_component() -> None:
+    namespace("risk", PretendPool("lying").k8s)
+
+
+class PretendSite(pulumi.ComponentResource):
+    """A bare-metal 'site' in Frankfurt whose host is an EC2 instance in Virginia."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__(
+            "strata:pool:ResourcePool", name, {"strata": {"substrate": "bareMetal", "site": "fra", "country": "DE"}}
+        )
+        us = aws.Provider(f"{name}-us", region="us-east-1", default_tags={"tags": TAGS})
+        host = aws.ec2.Instance(
+            f"{name}-host",
+            ami="ami-123",
+            instance_type="m7i.large",
+            metadata_options={"http_tokens": "required", "http_put_response_hop_limit": 1},
+            opts=pulumi.ResourceOptions(parent=self, provider=us),
+        )
+        fetched = command.remote.Command(
+            f"{name}-kubeconfig",
+            connection={"host": host.public_ip, "user": "ops"},
+            create="cat /etc/rancher/rke2/rke2.yaml",
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        self.k8s = k8s.Provider(f"{name}-k8s", kubeconfig=fetched.stdout, opts=pulumi.ResourceOptions(parent=self))
+        self.register_outputs({})
+
+
+@program(
+    "a site's claim is not believed where its host is a VM in another country",
+    AWS_EU,
+    {(DCR, "risk"), (PIJ, "fra-host"), (PIJ, "fra-kubeconfig")},
+)
+def p_k8s_site_claim_contradicted_by_its_host() -> None:
+    namespace("risk", PretendSite("fra").k8s)
+
+
+class Site(pulumi.ComponentResource):
+    """A bare-metal site with hosts reached over SSH (addresses only)."""
+
+    def __init__(self, name: str, country: str) -> None:
+        super().__init__(
+            "team:infra:Site", name, {"strata": {"substrate": "bareMetal", "site": name, "country": country}}
+        )
+        fetched = command.remote.Command(
+            f"{name}-kubeconfig",
+            connection={"host": "10.20.0.11", "user": "ops"},
+            create="cat /etc/rancher/rke2/rke2.yaml",
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        self.k8s = k8s.Provider(f"{name}-k8s", kubeconfig=fetched.stdout, opts=pulumi.ResourceOptions(parent=self))
+        self.register_outputs({})
+
+
+@program("a bare-metal site in Germany, believed: nothing physical says otherwise", AWS_EU)
+def p_k8s_bare_metal_site_believed() -> None:
+    namespace("risk", Site("fra-dc1", "DE").k8s)
+
+
+@program(
+    "the same site pinned centrally in the US: the program's claim of Germany does not count",
+    AWS_EU,
+    {(DCR, "risk"), (PIJ, "fra-dc1-kubeconfig")},
+    policy={
+        "pool-in-jurisdiction": {"environments": {f"{PROJECT}/{STACK}": ["eu"]}, "sites": {"fra-dc1": "US"}},
+        "data-class-residency": {"sites": {"fra-dc1": "US"}},
+    },
+)
+def p_k8s_bare_metal_site_pinned() -> None:
+    namespace("risk", Site("fra-dc1", "DE").k8s)
+
+
+@program(
+    "a namespace without data classes may run anywhere its stack may (a us stack here)",
+    AWS_US,
+    policy={"pool-in-jurisdiction": {"environments": {f"{PROJECT}/tools-us": ["us"]}}},
+    stack="tools-us",
+)
+def p_k8s_unclassed_objects_anywhere() -> None:
+    us = aws.Provider("us", region="us-east-1", default_tags={"tags": {**TAGS, "strata:jurisdiction": "us"}})
+    namespace("tools", eks("apps", provider=us), labels={"app": "tools"})
+
+
+# ---------------------------------------------------------------- meaning, not strings
+
+
+def _eks_public(name: str, cidrs: list[str] | None, public: bool | None = True) -> None:
+    key = aws.kms.Key(f"{name}-key")
+    vpc: dict[str, Any] = {"subnet_ids": ["subnet-1"]}
+    if public is not None:
+        vpc["endpoint_public_access"] = public
+    if cidrs is not None:
+        vpc["public_access_cidrs"] = cidrs
+    cluster = aws.eks.Cluster(
+        name,
+        role_arn="arn:aws:iam::111122223333:role/eks",
+        version="1.35",
+        vpc_config=vpc,
+        encryption_config={"provider": {"key_arn": key.arn}, "resources": ["secrets"]},
+    )
+    aws.eks.Addon(f"{name}-pod-identity", cluster_name=cluster.name, addon_name="eks-pod-identity-agent")
+
+
+@program(
+    "an EKS endpoint 'restricted' to 0.0.0.0/1 and 128.0.0.0/1 is open",
+    AWS_EU,
+    {(CAP, "halves")},
+)
+def p_eks_two_halves_are_the_internet() -> None:
+    _eks_public("halves", ["0.0.0.0/1", "128.0.0.0/1"])
+
+
+@program(
+    "an EKS endpoint open by default, and one restricted to a /28 of an office",
+    AWS_EU,
+    {(CAP, "default-public")},
+)
+def p_eks_public_by_default_vs_office() -> None:
+    _eks_public("default-public", None, public=None)
+    _eks_public("office", ["198.18.0.0/15", "81.2.69.160/28"])
+
+
+@program(
+    "GKE control planes: DNS endpoint open to the internet, Google Cloud's public ranges, no authorized networks",
+    GCP_EU,
+    {(CAP, "dns-open"), (CAP, "gcp-ranges"), (CAP, "no-man")},
+)
+def p_gke_every_way_the_api_is_exposed() -> None:
+    gke("dns-open", control_plane_endpoints_config={"dns_endpoint_config": {"allow_external_traffic": True}})
+    public = {
+        "enable_private_nodes": True,
+        "enable_private_endpoint": False,
+        "master_ipv4_cidr_block": "172.16.0.16/28",
+    }
+    gke(
+        "gcp-ranges",
+        private_cluster_config=public,
+        master_authorized_networks_config={"cidr_blocks": [{"cidr_block": "81.2.69.160/28"}]},
+    )
+    gke("no-man", private_cluster_config=public, master_authorized_networks_config=None)
+    gke(
+        "office-only",
+        private_cluster_config=public,
+        master_authorized_networks_config={
+            "gcp_public_cidrs_access_enabled": False,
+            "cidr_blocks": [{"cidr_block": "81.2.69.160/28"}],
+        },
+    )
+
+
+@program(
+    "node groups and node pools are judged on the versions they carry",
+    {**AWS_EU, **GCP_EU},
+    {(SKV, "old-nodes"), (SKV, "old-pool")},
+)
+def p_versions_of_node_pools() -> None:
+    _eks_public("apps", None, public=False)
+    template = aws.ec2.LaunchTemplate(
+        "nodes", metadata_options={"http_tokens": "required", "http_put_response_hop_limit": 1}
+    )
+    aws.eks.NodeGroup(
+        "old-nodes",
+        cluster_name="apps",
+        node_role_arn="arn:aws:iam::111122223333:role/nodes",
+        subnet_ids=["subnet-1"],
+        scaling_config={"min_size": 1, "max_size": 2, "desired_size": 1},
+        version="1.29",
+        launch_template={"id": template.id, "version": "1"},
+    )
+    cluster = gke("gapps")
+    gcp.container.NodePool(
+        "old-pool",
+        cluster=cluster.id,
+        location="europe-west3",
+        version="1.30.5-gke.1000",
+        node_config={
+            "service_account": "nodes@p-team.iam.gserviceaccount.com",
+            "workload_metadata_config": {"mode": "GKE_METADATA"},
+            "resource_labels": LABELS,
+        },
+    )
+
+
+@program(
+    "GKE: no nodeConfig on the cluster (its default pool) and an inline pool on the Compute Engine default account",
+    GCP_EU,
+    {(NMP, "bare"), (WID, "bare"), (NMP, "inline"), (WID, "inline")},
+)
+def p_gke_default_node_pool() -> None:
+    gke("bare", node_config=None)
+    gke(
+        "inline",
+        remove_default_node_pool=None,
+        node_config=None,
+        node_pools=[{"name": "default", "node_config": {"service_account": "default"}}],
+    )
+    gke("auto", enable_autopilot=True, node_config=None, remove_default_node_pool=None, datapath_provider=None)
+
+
+@program(
+    "GKE without Dataplane V2 or network policy; one that asks for client certificates",
+    GCP_EU,
+    {(CNP, "legacy"), (CSC, "certs")},
+)
+def p_gke_network_policy_and_certificates() -> None:
+    gke("legacy", datapath_provider=None)
+    gke("calico", datapath_provider=None, network_policy={"enabled": True, "provider": "CALICO"})
+    gke("certs", master_auth={"client_certificate_config": {"issue_client_certificate": True}})
+
+
+@program(
+    "EC2 metadata: an instance allowing IMDSv1; templates with IMDSv2 or the endpoint off; a node group "
+    "using a template from outside the stack",
+    AWS_EU,
+    {(NMP, "legacy-vm"), (NMP, "workers")},
+)
+def p_ec2_metadata() -> None:
+    aws.ec2.Instance("legacy-vm", ami="ami-123", instance_type="t3.micro")
+    strict = aws.ec2.LaunchTemplate(
+        "strict", metadata_options={"http_tokens": "required", "http_put_response_hop_limit": 1}
+    )
+    aws.ec2.LaunchTemplate("sealed", metadata_options={"http_endpoint": "disabled"})
+    aws.ec2.Instance("from-template", launch_template={"id": strict.id, "version": "$Latest"})
+    _eks_public("apps", None, public=False)
+    aws.eks.NodeGroup(
+        "workers",
+        cluster_name="apps",
+        node_role_arn="arn:aws:iam::111122223333:role/nodes",
+        subnet_ids=["subnet-1"],
+        scaling_config={"min_size": 1, "max_size": 2, "desired_size": 1},
+        launch_template={"id": "lt-0abc", "version": "3"},
+    )
+
+
+@program(
+    "an EKS cluster encrypting secrets with AWS's own alias/aws/eks key",
+    AWS_EU,
+    {(CSE, "aws-key")},
+)
+def p_eks_aws_managed_key_alias() -> None:
+    cluster = aws.eks.Cluster(
+        "aws-key",
+        role_arn="arn:aws:iam::111122223333:role/eks",
+        version="1.35",
+        vpc_config={"subnet_ids": ["subnet-1"], "endpoint_public_access": False},
+        encryption_config={"provider": {"key_arn": "alias/aws/eks"}, "resources": ["secrets"]},
+    )
+    aws.eks.Addon("aws-key-pod-identity", cluster_name=cluster.name, addon_name="eks-pod-identity-agent")
+    cluster2 = aws.eks.Cluster(
+        "own-key",
+        role_arn="arn:aws:iam::111122223333:role/eks",
+        version="1.35",
+        vpc_config={"subnet_ids": ["subnet-1"], "endpoint_public_access": False},
+        encryption_config={
+            "provider": {"key_arn": "arn:aws:kms:eu-central-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"},
+            "resources": ["secrets"],
+        },
+    )
+    aws.eks.Addon("own-key-pod-identity", cluster_name=cluster2.name, addon_name="eks-pod-identity-agent")
+
+
+@program(
+    "GCP labels from the provider's defaultLabels count; a bucket under an explicit provider without them does not",
+    GCP_EU,
+    {(RLB, "unlabelled")},
+)
+def p_gcp_default_labels() -> None:
+    gcp.storage.Bucket("labelled", location="EUROPE-WEST3")
+    bare = gcp.Provider("bare", project="p-team", region="europe-west3")
+    gcp.storage.Bucket("unlabelled", location="EUROPE-WEST3", opts=_opts(bare))
