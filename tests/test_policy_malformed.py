@@ -23,28 +23,168 @@ def pack() -> Iterator[Any]:
         yield stub
 
 
+def case(
+    id_: str, baseline: Any, name: str, type_: str, rule: str, words: str, change: dict[str, Any]
+) -> tuple[str, Any, str, str, dict[str, Any], str, str]:
+    """One malformed mutation: a resource of a baseline, the change, the rule that must flag it and
+    words its message must contain (the property's path)."""
+    return (id_, baseline, name, type_, change, rule, words)
+
+
 CASES = [
-    # (id, baseline, resource, type suffix, mutation, rule, words the message must contain)
-    ("region-a-number", aws_baseline, "eu-core-vpc", "Vpc", {"region": 42}, "pool-in-jurisdiction", "region"),
-    ("region-a-list", aws_baseline, "eu-core-key", "Key", {"region": ["eu-west-1"]}, "pool-in-jurisdiction", "region"),
-    ("location-an-object", gcp_baseline, "eu-core-keys", "KeyRing", {"location": {"a": 1}}, "pool-in-jurisdiction", "location"),
-    ("version-a-number", aws_baseline, "payments-eks", "Cluster", {"version": 1.35}, "supported-kubernetes-version", "version"),
-    ("node-version-a-list", gcp_baseline, "payments-general", "NodePool", {"version": ["1.29"]}, "supported-kubernetes-version", "version"),
-    ("cidrs-a-string", aws_baseline, "payments-eks", "Cluster", {"vpcConfig__endpointPublicAccess": True, "vpcConfig__publicAccessCidrs": "0.0.0.0/0"}, "cluster-api-private", "vpcConfig.publicAccessCidrs"),
-    ("cidr-not-a-cidr", aws_baseline, "payments-eks", "Cluster", {"vpcConfig__endpointPublicAccess": True, "vpcConfig__publicAccessCidrs": ["office"]}, "cluster-api-private", "office"),
-    ("gke-block-without-cidr", gcp_baseline, "payments-gke", "Cluster", {"privateClusterConfig__enablePrivateEndpoint": False, "masterAuthorizedNetworksConfig__cidrBlocks": [{"displayName": "office"}]}, "cluster-api-private", "cidrBlock"),
-    ("public-flag-a-string", aws_baseline, "payments-eks", "Cluster", {"vpcConfig__endpointPublicAccess": "false"}, "cluster-api-private", "endpointPublicAccess"),
-    ("resources-a-string", aws_baseline, "payments-eks", "Cluster", {"encryptionConfig__resources": "secrets"}, "cluster-secrets-encrypted", "encryptionConfig.resources"),
-    ("key-a-number", aws_baseline, "payments-eks", "Cluster", {"encryptionConfig__provider__keyArn": 42}, "cluster-secrets-encrypted", "keyArn"),
-    ("hop-limit-a-word", aws_baseline, "payments-general", "LaunchTemplate", {"metadataOptions__httpPutResponseHopLimit": "one"}, "node-metadata-protected", "httpPutResponseHopLimit"),
-    ("metadata-options-a-string", aws_baseline, "payments-general", "LaunchTemplate", {"metadataOptions": "required"}, "node-metadata-protected", "metadataOptions"),
-    ("node-config-a-list", gcp_baseline, "payments-general", "NodePool", {"nodeConfig": ["GKE_METADATA"]}, "workload-identity", "nodeConfig"),
-    ("workload-pool-a-number", gcp_baseline, "payments-gke", "Cluster", {"workloadIdentityConfig__workloadPool": 7}, "workload-identity", "workloadPool"),
-    ("tags-a-list", aws_baseline, "eu-core-key", "Key", {"tags": ["strata:owner"]}, "required-labels", "tags"),
-    ("tag-value-an-object", aws_baseline, "eu-core-vpc", "Vpc", {"tags__strata:owner": {"name": "x"}}, "required-labels", "strata:owner"),
-    ("network-policy-a-boolean", gcp_baseline, "payments-gke", "Cluster", {"datapathProvider": None, "networkPolicy": True}, "cluster-network-policy", "networkPolicy"),
-    ("certificate-config-a-string", gcp_baseline, "payments-gke", "Cluster", {"masterAuth__clientCertificateConfig": "off"}, "cluster-static-credentials", "clientCertificateConfig"),
-]  # fmt: skip
+    case("region-a-number", aws_baseline, "eu-core-vpc", "Vpc", "pool-in-jurisdiction", "region", {"region": 42}),
+    case(
+        "region-a-list", aws_baseline, "eu-core-key", "Key", "pool-in-jurisdiction", "region", {"region": ["eu-west-1"]}
+    ),
+    case(
+        "location-an-object",
+        gcp_baseline,
+        "eu-core-keys",
+        "KeyRing",
+        "pool-in-jurisdiction",
+        "location",
+        {"location": {"a": 1}},
+    ),
+    case(
+        "version-a-number",
+        aws_baseline,
+        "payments-eks",
+        "Cluster",
+        "supported-kubernetes-version",
+        "version",
+        {"version": 1.35},
+    ),
+    case(
+        "node-version-a-list",
+        gcp_baseline,
+        "payments-general",
+        "NodePool",
+        "supported-kubernetes-version",
+        "version",
+        {"version": ["1.29"]},
+    ),
+    case(
+        "cidrs-a-string",
+        aws_baseline,
+        "payments-eks",
+        "Cluster",
+        "cluster-api-private",
+        "vpcConfig.publicAccessCidrs",
+        {"vpcConfig__endpointPublicAccess": True, "vpcConfig__publicAccessCidrs": "0.0.0.0/0"},
+    ),
+    case(
+        "cidr-not-a-cidr",
+        aws_baseline,
+        "payments-eks",
+        "Cluster",
+        "cluster-api-private",
+        "office",
+        {"vpcConfig__endpointPublicAccess": True, "vpcConfig__publicAccessCidrs": ["office"]},
+    ),
+    case(
+        "gke-block-without-cidr",
+        gcp_baseline,
+        "payments-gke",
+        "Cluster",
+        "cluster-api-private",
+        "cidrBlock",
+        {
+            "privateClusterConfig__enablePrivateEndpoint": False,
+            "masterAuthorizedNetworksConfig__cidrBlocks": [{"displayName": "office"}],
+        },
+    ),
+    case(
+        "public-flag-a-string",
+        aws_baseline,
+        "payments-eks",
+        "Cluster",
+        "cluster-api-private",
+        "endpointPublicAccess",
+        {"vpcConfig__endpointPublicAccess": "false"},
+    ),
+    case(
+        "resources-a-string",
+        aws_baseline,
+        "payments-eks",
+        "Cluster",
+        "cluster-secrets-encrypted",
+        "encryptionConfig.resources",
+        {"encryptionConfig__resources": "secrets"},
+    ),
+    case(
+        "key-a-number",
+        aws_baseline,
+        "payments-eks",
+        "Cluster",
+        "cluster-secrets-encrypted",
+        "keyArn",
+        {"encryptionConfig__provider__keyArn": 42},
+    ),
+    case(
+        "hop-limit-a-word",
+        aws_baseline,
+        "payments-general",
+        "LaunchTemplate",
+        "node-metadata-protected",
+        "httpPutResponseHopLimit",
+        {"metadataOptions__httpPutResponseHopLimit": "one"},
+    ),
+    case(
+        "metadata-options-a-string",
+        aws_baseline,
+        "payments-general",
+        "LaunchTemplate",
+        "node-metadata-protected",
+        "metadataOptions",
+        {"metadataOptions": "required"},
+    ),
+    case(
+        "node-config-a-list",
+        gcp_baseline,
+        "payments-general",
+        "NodePool",
+        "workload-identity",
+        "nodeConfig",
+        {"nodeConfig": ["GKE_METADATA"]},
+    ),
+    case(
+        "workload-pool-a-number",
+        gcp_baseline,
+        "payments-gke",
+        "Cluster",
+        "workload-identity",
+        "workloadPool",
+        {"workloadIdentityConfig__workloadPool": 7},
+    ),
+    case("tags-a-list", aws_baseline, "eu-core-key", "Key", "required-labels", "tags", {"tags": ["strata:owner"]}),
+    case(
+        "tag-value-an-object",
+        aws_baseline,
+        "eu-core-vpc",
+        "Vpc",
+        "required-labels",
+        "strata:owner",
+        {"tags__strata:owner": {"name": "x"}},
+    ),
+    case(
+        "network-policy-a-boolean",
+        gcp_baseline,
+        "payments-gke",
+        "Cluster",
+        "cluster-network-policy",
+        "networkPolicy",
+        {"datapathProvider": None, "networkPolicy": True},
+    ),
+    case(
+        "certificate-config-a-string",
+        gcp_baseline,
+        "payments-gke",
+        "Cluster",
+        "cluster-static-credentials",
+        "clientCertificateConfig",
+        {"masterAuth__clientCertificateConfig": "off"},
+    ),
+]
 
 
 @pytest.mark.parametrize(
