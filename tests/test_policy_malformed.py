@@ -208,3 +208,24 @@ def test_other_verdicts_survive_a_malformed_resource(pack: Any) -> None:
     found = analyze(pack, run_of(regs), reconcile_config(pack_policies(pack), AS_OF))
     flagged = {(v.policy, v.urn.split("::")[-1]) for v in found}
     assert {("pool-in-jurisdiction", "eu-core-vpc"), ("pool-in-jurisdiction", "eu-core-key")} <= flagged
+
+
+def test_data_class_residency_on_malformed_objects_and_clusters(pack: Any) -> None:
+    """A namespace whose metadata is a string, labels given as a list, and a cluster whose region is
+    a number: each is judged (the cluster cannot be placed), none crashes the rule."""
+    from dataclasses import replace
+
+    from .policy_fixtures import _struct
+
+    odd = tenant_namespace(["personal-eu"], tenant="odd")
+    odd = replace(odd, inputs={"metadata": "odd"}, raw_inputs=_struct({"metadata": "odd"}))
+    listed = tenant_namespace(["personal-eu"], tenant="listed")
+    listed_inputs = {"metadata": {"name": "listed", "labels": ["dataclass.strata.io/personal-eu=true"]}}
+    listed = replace(listed, inputs=listed_inputs, raw_inputs=_struct(listed_inputs))
+    regs = [*mutate(aws_baseline(), "payments-eks", "Cluster", region=7), odd, listed]
+    found = analyze(pack, run_of(regs), reconcile_config(pack_policies(pack), AS_OF))
+    by_name = {(v.policy, v.urn.split("::")[-1]): v.message for v in found}
+    assert ("data-class-residency", "payments-odd") not in by_name  # no label anywhere: nothing to judge
+    message = by_name[("data-class-residency", "payments-listed")]
+    assert "cannot be placed" in message and "property region is a number" in message
+    assert not any("bug in Strata" in m for m in by_name.values())

@@ -203,7 +203,7 @@ class StackGraph:
         for d in deps:
             try:
                 out |= self._cluster_source(d, frozenset({provider.urn}), provider.name)
-            except Unplaced as err:
+            except (Unplaced, p.Malformed) as err:
                 raise Unplaced(f"its cluster ({d.resource_type} {d.name}) cannot be placed: {err}") from None
         return frozenset(out)
 
