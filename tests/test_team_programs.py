@@ -90,6 +90,9 @@ def _struct(doc: dict[str, Any]) -> struct_pb2.Struct:
 
 
 def engine_view(prog: Program) -> OfflineRun:
+    """The run as the engine hands it to the pack. Deliberately written apart from
+    ``strata.default_providers`` (from the engine's rules, not from that code), so that the two
+    views agreeing on every verdict means something."""
     run = offline_run(prog)
     providers: dict[str, dict[str, Any]] = {}
     out: list[Registration] = []

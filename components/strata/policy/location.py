@@ -10,6 +10,7 @@ jurisdiction can vouch for it (``global``, a region the catalog does not know).
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from strata.catalog import load_catalog
@@ -24,6 +25,13 @@ class Location:
 
     def describe(self) -> str:
         return f"{self.where} ({', '.join(sorted(self.countries)) or 'no country a jurisdiction vouches for'})"
+
+
+def outside(places: Iterable[Location], allowed: frozenset[str]) -> str | None:
+    """The places (of a resource or its cluster) not wholly inside ``allowed`` countries, described
+    for a message — a place no country vouches for is never inside — or None if all are inside."""
+    out = sorted(loc for loc in places if not loc.countries or not loc.countries <= allowed)
+    return "; ".join(loc.describe() for loc in out) or None
 
 
 _GCP_ZONE = re.compile(r"^([a-z]+-[a-z]+\d+)-[a-z]$")

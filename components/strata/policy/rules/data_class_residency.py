@@ -17,6 +17,7 @@ from strata.labels import TENANT_LABEL
 from strata.policy.base import RuleMeta, config_value, judge_each, stack_policy
 from strata.policy.data_classes import data_classes
 from strata.policy.graph import StackGraph, Unplaced
+from strata.policy.location import outside
 from strata.policy.props import unproxied
 from strata.policy.rules.pool_in_jurisdiction import SITES_SCHEMA
 
@@ -98,11 +99,10 @@ def check(args: StackValidationArgs, report: ReportViolation) -> None:
         for cls, jurisdictions in limited.items():
             assert jurisdictions is not None
             allowed = catalog.countries_of(sorted(j for j in jurisdictions if j in catalog.jurisdictions))
-            outside = sorted(loc for loc in places if not loc.countries or not loc.countries <= allowed)
-            if outside:
+            if where := outside(places, allowed):
                 report(
                     f"{who} handles {cls}, which must stay in {'/'.join(sorted(jurisdictions))}, but runs on a "
-                    f"cluster in {'; '.join(loc.describe() for loc in outside)}",
+                    f"cluster in {where}",
                     r.urn,
                 )
 

@@ -19,6 +19,7 @@ from pulumi_policy import EnforcementLevel, PolicyResource, ReportViolation, Sev
 from strata.catalog import load_catalog
 from strata.policy.base import RuleMeta, config_value, judge_each, stack_policy
 from strata.policy.graph import StackGraph, Unplaced
+from strata.policy.location import outside
 from strata.policy.ownership import component_claims, jurisdictions_in, labels_of, stack_key
 from strata.policy.types import type_facts
 
@@ -125,11 +126,9 @@ def check(args: StackValidationArgs, report: ReportViolation) -> None:
                 r.urn,
             )
             return
-        outside = sorted(loc for loc in places if not loc.countries or not loc.countries <= allowed)
-        if outside:
+        if where := outside(places, allowed):
             report(
-                f"{_what(r)} in {'; '.join(loc.describe() for loc in outside)} is outside the jurisdiction "
-                f"{'/'.join(keys)} of stack {stack} (from {source})",
+                f"{_what(r)} in {where} is outside the jurisdiction {'/'.join(keys)} of stack {stack} (from {source})",
                 r.urn,
             )
 
