@@ -523,8 +523,10 @@ def p_k8s_config_group_yaml() -> None:
 
 
 @program(
-    "a kubeconfig written by a local command from a GKE cluster in Frankfurt: followed through",
+    "a kubeconfig printed by a local command (gcloud get-credentials) could be any cluster's, even when the "
+    "command names a cluster in Frankfurt: it cannot be placed",
     GCP_EU,
+    {(DCR, "risk")},
 )
 def p_k8s_kubeconfig_through_a_command() -> None:
     cluster = gke("apps")

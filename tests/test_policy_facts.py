@@ -123,34 +123,68 @@ def test_a_block_that_is_not_a_cidr_is_named() -> None:
         {"values": {"primary": {"podLabels": {"dataclass.strata.io/personal-eu": True}}}},
         {"yaml": 'metadata:\n  labels:\n    "dataclass.strata.io/personal-eu": "true"\n'},
         {"objs": [{"metadata": {"labels": {"dataclass.strata.io/personal-eu": "true"}}}]},
-        {"valueYamlFiles": [{"text": "podLabels: {dataclass.strata.io/personal-eu: 'true'}"}]},
+        {"valueYamlFiles": ["podLabels: {dataclass.strata.io/personal-eu: 'true'}\n"]},
         {"data": {"config.json": json.dumps({"labels": {"dataclass.strata.io/personal-eu": "true"}})}},
+        {"yaml": 'metadata: {labels: {"\\x64ataclass.strata.io/personal-eu": !!str true}}\n'},
+        {"yaml": "metadata:\n  labels:\n    dataclass.strata.io/personal-eu: 'True'\n"},
     ],
-    ids=["metadata", "pod-template", "cronjob", "helm-values", "configgroup-yaml", "objs", "values-file", "json-text"],
+    ids=[
+        "metadata",
+        "pod-template",
+        "cronjob",
+        "helm-values",
+        "configgroup-yaml",
+        "objs",
+        "values-file",
+        "json-text",
+        "escaped-key-and-tag",
+        "capitalised",
+    ],
 )
 def test_a_data_class_is_read_wherever_it_sits(props: dict[str, Any]) -> None:
-    assert data_classes(props) == (frozenset({"personal-eu"}), [])
+    scan = data_classes(props)
+    assert (scan.classes, scan.hidden, scan.unreadable) == ({"personal-eu"}, [], None)
 
 
-def test_false_values_and_other_labels_are_not_classes() -> None:
+def test_false_values_selectors_and_other_labels_are_not_classes() -> None:
     props = {"metadata": {"labels": {"dataclass.strata.io/pci": "false", "app": "x"}}}
-    assert data_classes(props) == (frozenset(), [])
+    assert data_classes(props).classes == set()
+    guard = {"spec": {"podSelector": {"matchLabels": {"dataclass.strata.io/personal-eu": "true"}}}}
+    assert data_classes(guard).classes == set()  # a NetworkPolicy that selects the class does not handle it
+    # ... but a chart may render any value as a label: in Helm values a "selector" is read
+    assert data_classes({"values": guard["spec"]}, manifests=False).classes == {"personal-eu"}
 
 
-def test_an_unknown_label_map_is_reported_as_hidden_not_as_no_class() -> None:
+def test_an_unknown_label_is_reported_as_hidden_not_as_no_class() -> None:
     unknown = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
-    assert data_classes({"metadata": {"name": "x", "labels": unknown}}) == (frozenset(), ["metadata.labels"])
-    assert data_classes({"metadata": {"name": unknown}}) == (frozenset(), [])  # a name cannot hold a label
+    assert data_classes({"metadata": {"name": "x", "labels": unknown}}).hidden == ["metadata.labels"]
+    assert data_classes({"metadata": {"labels": {"dataclass.strata.io/personal-eu": unknown}}}).hidden == [
+        "metadata.labels.dataclass.strata.io/personal-eu"
+    ]
+    assert data_classes({"spec": unknown}).hidden == ["spec"]
+    assert data_classes({"metadata": {"name": unknown}}).hidden == ["metadata.name"]  # under metadata: could be
 
 
-def test_the_scan_is_bounded_on_deep_inputs() -> None:
+def test_what_cannot_be_read_is_said_not_passed() -> None:
+    import pulumi
+
     deep: dict[str, Any] = {}
     node = deep
-    for _ in range(500):
+    for _ in range(100):
         node["x"] = {}
         node = node["x"]
-    classes, hidden = data_classes(deep)
-    assert classes == frozenset() and hidden  # too deep to read: said so, not silently passed
+    assert "too large or too deep" in (data_classes(deep).unreadable or "")
+    assert "file asset" in (data_classes({"valueYamlFiles": [pulumi.FileAsset("values.yaml")]}).unreadable or "")
+    bomb = "a: &a [x, x]\nb: &b [*a, *a]\nc: [*b, *b]\n"
+    assert "aliases" in (data_classes({"yaml": bomb}).unreadable or "")
+    text = pulumi.StringAsset("podLabels:\n  dataclass.strata.io/personal-eu: 'true'\n")
+    assert data_classes({"valueYamlFiles": [text]}).classes == {"personal-eu"}
+
+
+def test_a_huge_list_beside_the_label_does_not_hide_it() -> None:
+    props = {"values": {"podLabels": {"dataclass.strata.io/personal-eu": "true"}, "padding": [0] * 200_001}}
+    scan = data_classes(props)
+    assert scan.classes == {"personal-eu"} and scan.unreadable is None
 
 
 # ---------------------------------------------------------------- default providers

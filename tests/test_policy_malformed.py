@@ -211,8 +211,8 @@ def test_other_verdicts_survive_a_malformed_resource(pack: Any) -> None:
 
 
 def test_data_class_residency_on_malformed_objects_and_clusters(pack: Any) -> None:
-    """A namespace whose metadata is a string, labels given as a list, and a cluster whose region is
-    a number: each is judged (the cluster cannot be placed), none crashes the rule."""
+    """A namespace whose metadata is a string, labels given as a list, and a classed namespace on a
+    cluster whose region is a number: each is judged (that cluster cannot be placed), none crashes."""
     from dataclasses import replace
 
     from .policy_fixtures import _struct
@@ -222,10 +222,16 @@ def test_data_class_residency_on_malformed_objects_and_clusters(pack: Any) -> No
     listed = tenant_namespace(["personal-eu"], tenant="listed")
     listed_inputs = {"metadata": {"name": "listed", "labels": ["dataclass.strata.io/personal-eu=true"]}}
     listed = replace(listed, inputs=listed_inputs, raw_inputs=_struct(listed_inputs))
-    regs = [*mutate(aws_baseline(), "payments-eks", "Cluster", region=7), odd, listed]
+    regs = [
+        *mutate(aws_baseline(), "payments-eks", "Cluster", region=7),
+        odd,
+        listed,
+        tenant_namespace(["personal-eu"]),
+    ]
     found = analyze(pack, run_of(regs), reconcile_config(pack_policies(pack), AS_OF))
     by_name = {(v.policy, v.urn.split("::")[-1]): v.message for v in found}
     assert ("data-class-residency", "payments-odd") not in by_name  # no label anywhere: nothing to judge
-    message = by_name[("data-class-residency", "payments-listed")]
+    assert ("data-class-residency", "payments-listed") not in by_name  # a list is no label map (the API refuses it)
+    message = by_name[("data-class-residency", "payments-risk")]
     assert "cannot be placed" in message and "property region is a number" in message
     assert not any("bug in Strata" in m for m in by_name.values())

@@ -138,8 +138,11 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
     """A mock monitor that records registrations the way the engine receives them.
 
     Unlike the stock one it keeps parents, providers, dependencies and secrets, gives engine URNs
-    (full parent type chain, no ``pulumi:pulumi:Stack$`` prefix), and notes duplicate URNs, which
-    the engine would reject and the stock mocks silently accept.
+    (full parent type chain, no ``pulumi:pulumi:Stack$`` prefix), notes duplicate URNs, which the
+    engine would reject and the stock mocks silently accept, and runs resource transforms (the
+    ``transforms`` option and ``register_resource_transform``) before recording, as the engine
+    does — the stock mocks record them and never run them, so a program could move its resources
+    elsewhere and be judged where it said they were.
     """
 
     def __init__(self, mocks: pulumi_mocks.Mocks, run: OfflineRun) -> None:
@@ -147,6 +150,59 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
         self.run = run
         self._lock = threading.Lock()
         self._types: dict[str, str] = {}  # urn -> qualified type
+        self._stack_callbacks: list[Any] = []
+        self._own_callbacks: dict[str, list[Any]] = {}  # urn -> the transforms declared on it
+        self._parents: dict[str, str] = {}
+
+    def RegisterStackTransform(self, request: Any) -> Any:
+        with self._lock:
+            self._stack_callbacks.append(request)
+        return super().RegisterStackTransform(request)
+
+    def _transformed(self, request: Any, urn: str) -> Any:
+        """``request`` after its transforms ran: its own, then its ancestors', then the stack's
+        (the engine's order, ``source_eval.go``); each sees the previous one's result."""
+        from pulumi.runtime.proto import resource_pb2
+
+        with self._lock:
+            own = list(request.transforms)
+            self._own_callbacks[urn] = own
+            self._parents[urn] = request.parent
+            chain = list(own)
+            parent = request.parent
+            while parent:
+                chain += self._own_callbacks.get(parent, [])
+                parent = self._parents.get(parent, "")
+            chain += self._stack_callbacks
+        if not chain:
+            return request
+        out = resource_pb2.RegisterResourceRequest()
+        out.CopyFrom(request)
+        for callback in chain:
+            options = resource_pb2.TransformResourceOptions(
+                depends_on=list(out.dependencies),
+                provider=out.provider,
+                providers=dict(out.providers),
+                version=out.version,
+                additional_secret_outputs=list(out.additionalSecretOutputs),
+            )
+            ask = resource_pb2.TransformRequest(
+                type=out.type,
+                name=out.name,
+                custom=out.custom,
+                parent=out.parent,
+                properties=out.object,
+                options=options,
+            )
+            answer = resource_pb2.TransformResponse.FromString(_invoke_callback(callback, ask.SerializeToString()))
+            out.object.CopyFrom(answer.properties)
+            if answer.HasField("options"):
+                out.provider = answer.options.provider
+                out.providers.clear()
+                out.providers.update(dict(answer.options.providers))
+                del out.dependencies[:]
+                out.dependencies.extend(answer.options.depends_on)
+        return out
 
     def make_urn(self, parent: str, type_: str, name: str) -> str:
         qualified = type_
@@ -163,6 +219,7 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
         if request.type == STACK_TYPE:
             return resource_pb2.RegisterResourceResponse(urn=urn)
         pulumi_mocks._ensure_event_loop()
+        request = self._transformed(request, urn)
         inputs = rpc.deserialize_properties(request.object, keep_unknowns=True)
         plain = rpc.deserialize_properties(request.object)
         resource_args = pulumi_mocks.MockResourceArgs(
@@ -207,6 +264,20 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
         with self._lock:
             self.run.component_outputs[request.urn] = outputs
         return empty_pb2.Empty()
+
+
+def _invoke_callback(callback: Any, payload: bytes) -> bytes:
+    """Call a function the program registered with the SDK's callback server (a transform), on the
+    program's own event loop, from the monitor's thread — what the engine does over gRPC."""
+    from pulumi.runtime._callbacks import _CallbackServicer
+
+    for servicer in list(_CallbackServicer._servicers):
+        function = servicer._callbacks.get(callback.token)
+        if function is not None:
+            pending: Any = function(payload)  # a coroutine of the program's loop
+            result = asyncio.run_coroutine_threadsafe(pending, servicer._loop).result(timeout=60)
+            return bytes(result.SerializeToString())
+    raise RuntimeError(f"no callback registered under token {callback.token}")
 
 
 class DuplicateResourceError(RuntimeError):

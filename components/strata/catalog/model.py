@@ -127,6 +127,8 @@ class Catalog:
     #: vCPUs and memory a self-managed control-plane server needs (bare metal).
     control_plane_shape: tuple[int, float] = (4, 8.0)
     multi_regions: Mapping[str, Mapping[str, MultiRegion]] = field(default_factory=dict)
+    #: AWS Local Zone groups (``us-east-1-qro-1``) → the country they are in.
+    local_zones: Mapping[str, str] = field(default_factory=dict)
 
     def region(self, substrate: str, name: str) -> Region | None:
         return self.regions.get(substrate, {}).get(name)
@@ -248,4 +250,5 @@ def load_catalog() -> Catalog:
         data_classes,
         (int(cp["vcpus"]), float(cp["memoryGib"])),
         multi_regions,
+        {str(k): str(v) for k, v in (regions_doc["aws"].get("localZones") or {}).items()},
     )

@@ -3,27 +3,38 @@
 * A located type (every AWS and GCP type with a region, location or zone input; see
   :mod:`strata.policy.types`) is where its own inputs put it, in the order its provider resolves
   them, then where its provider's settings put it (``region``, ``zone``), then the provider's fixed
-  default. If none of that says, its place *cannot be established* — it is never borrowed from a
-  neighbour, a parent or the first cluster in the stack.
-* A resource placed by reference (a KMS key in its key ring, a log sink at its destination) is
-  where the text of the reference says, or where the referenced resource of this stack is.
+  default — plus every further place its data goes (replicas, backups, exports). If none of that
+  says, its place *cannot be established*: it is never borrowed from a neighbour, a parent or the
+  first cluster in the stack. A provider that sends a service's calls to a custom endpoint (an
+  S3-compatible store elsewhere) makes the place of that service's resources unknowable.
+* A reference (a KMS key's key ring, a log sink's destination, a replication target) places a
+  resource where the reference's text says (a path's ``locations/L``, an ARN's region), or where
+  the resource of this stack it depends on is.
 * A host reached over SSH (``command:remote:Command``) is where the machine it connects to is, if
-  that machine is a resource of this stack; otherwise at the bare-metal site its nearest enclosing
-  component claims. A claim is believed only where nothing physical says otherwise, and a site the
-  policy config pins (``sites``) has the pinned country whatever the claim says.
-* A Kubernetes object runs on the cluster its ``kubernetes`` provider's kubeconfig comes from: the
-  resources the provider's ``kubeconfig`` input depends on, followed through intermediates (a
-  command that writes the kubeconfig, a component that wraps the cluster) to something placed.
+  that machine (an instance, an address) is a resource of this stack; otherwise at the bare-metal
+  site its nearest enclosing component claims — a claim believed only where nothing physical says
+  otherwise, and overridden by the country the policy config pins for the site (``sites``). A host
+  that is neither cannot be placed.
+* A Kubernetes object runs on the cluster its ``kubernetes`` provider's kubeconfig comes from:
+  the clusters, machines and hosts of this stack the provider's ``kubeconfig`` input is built from,
+  followed through intermediates that only carry values (random strings, certificates, components
+  wrapping a cluster), and the API servers the kubeconfig's text names when it is known (an EKS or
+  GKE DNS endpoint says its region). Other resources the kubeconfig happens to depend on (a
+  bucket, a secret holding a token) are not clusters and place nothing. A kubeconfig printed by a
+  local command or read from another cluster's objects could be any cluster's: it cannot be placed.
 
-Every answer is a set of places (a table's replicas, a kubeconfig built from two clusters), so a
-verdict requires *all* of them to be allowed, and nothing depends on the order resources arrive in.
+Every answer is a set of places, so a verdict requires *all* of them to be allowed, and nothing
+depends on the order resources arrive in. Answers are memoised per graph: each resource and each
+link is visited once, however the program wires them.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
+import re
+from collections import defaultdict, deque
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any, NoReturn
+from typing import Any
+from urllib.parse import urlparse
 
 from pulumi_policy import PolicyResource
 from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, UnknownValueError
@@ -35,33 +46,43 @@ from strata.policy.types import TypeFacts, type_facts
 
 Places = frozenset[Location]
 
-#: How far a kubeconfig or a reference is followed through resources that have no place of their own.
-MAX_HOPS = 8
 REMOTE_COMMAND = "command:remote:Command"
-KUBERNETES_PROVIDER = "pulumi:providers:kubernetes"
+LOCAL_COMMAND = "command:local:Command"
+#: Roles of resources a kubeconfig's cluster can be: a cluster, or machines that run one.
+MACHINE_ROLES = frozenset({"cluster", "node", "node-pool"})
+#: Roles an SSH connection can lead to: machines and the addresses that reach them.
+HOST_ROLES = MACHINE_ROLES | {"address"}
+#: Hosts a provider's own API lives on: an endpoint elsewhere is a custom endpoint.
+PROVIDER_HOSTS = {"aws": (".amazonaws.com", ".amazonaws.com.cn", ".api.aws"), "gcp": (".googleapis.com",)}
+_SERVER = re.compile(r"""["']?server["']?\s*:\s*["']?(https?://[^\s"',}]+)""")
+_EKS_HOST = re.compile(r"\.([a-z]{2}(?:-gov|-iso[a-z]*)?-[a-z]+-\d)\.eks\.amazonaws\.com(?:\.cn)?$")
+_GKE_DNS_HOST = re.compile(r"\.([a-z]+-[a-z]+\d+)\.gke\.goog$")
 
 
 class Unplaced(Exception):
     """The resource's place cannot be established; the message says why."""
 
 
-def values_at(props: Mapping[str, Any] | None, path: str) -> list[str]:
-    """The strings at ``path``; ``a.b[].c`` collects ``c`` of every element of ``a.b``."""
-    head, sep, rest = path.partition("[]")
-    if not sep:
-        value = p.text(props, path)
-        return [value] if value else []
-    out: list[str] = []
-    for i, entry in enumerate(p.items(props, head) or []):
-        if not rest:
-            if not isinstance(entry, str):
-                raise p.Malformed(f"{head}[{i}]", entry, "a string")
-            out.append(entry)
-        elif not isinstance(entry, Mapping):
-            raise p.Malformed(f"{head}[{i}]", entry, "an object")
-        else:
-            out.extend(values_at(entry, rest.lstrip(".")))
-    return out
+class _Cycle(Exception):
+    pass
+
+
+def _role(r: PolicyResource) -> str | None:
+    facts = type_facts(r.resource_type)
+    return facts.role if facts else None
+
+
+def server_places(kubeconfig: str) -> Places:
+    """The places the API servers a kubeconfig's text names are in, where their names say it (an
+    EKS endpoint ``….eu-central-1.eks.amazonaws.com``, a GKE DNS endpoint ``….europe-west3.gke.goog``)."""
+    out: set[Location] = set()
+    for url in _SERVER.findall(kubeconfig):
+        host = (urlparse(url).hostname or "").lower()
+        if ((m := _EKS_HOST.search(host)) and (loc := parse("aws", m.group(1)))) or (
+            (m := _GKE_DNS_HOST.search(host)) and (loc := parse("gcp", m.group(1)))
+        ):
+            out.add(loc)
+    return frozenset(out)
 
 
 class StackGraph:
@@ -75,7 +96,9 @@ class StackGraph:
             if r.parent is not None:
                 self.children[r.parent.urn].append(r)
         self.sites = {str(k): str(v).upper() for k, v in (sites or {}).items()}
-        self._cache: dict[str, Places | None] = {}
+        self._memo: dict[str, Places | BaseException | None] = {}
+        self._open: set[str] = set()
+        self._clusters: dict[str, Places | BaseException] = {}
 
     # ------------------------------------------------------------------ any resource
 
@@ -83,86 +106,178 @@ class StackGraph:
         """Where ``r`` is, or None if it has no place of its own to judge (a global type, a
         Kubernetes object, a component). Raises :class:`Unplaced`, ``UnknownValueError`` or
         :class:`~strata.policy.props.Malformed`."""
-        return self._placement(r, frozenset())
+        if r.urn in self._memo:
+            found = self._memo[r.urn]
+            if isinstance(found, BaseException):
+                raise found
+            return found
+        if r.urn in self._open:
+            raise _Cycle(r.urn)
+        self._open.add(r.urn)
+        try:
+            result = self._compute(r)
+        except _Cycle:
+            self._open.discard(r.urn)
+            raise Unplaced(f"{r.resource_type} {r.name} depends on itself") from None
+        except (Unplaced, UnknownValueError, p.Malformed) as err:
+            self._memo[r.urn] = err
+            raise
+        finally:
+            self._open.discard(r.urn)
+        self._memo[r.urn] = result
+        return result
 
-    def _placement(self, r: PolicyResource, visiting: frozenset[str]) -> Places | None:
-        if r.urn in self._cache:
-            return self._cache[r.urn]
-        if r.urn in visiting or len(visiting) > MAX_HOPS:
-            return None
-        visiting = visiting | {r.urn}
+    def _compute(self, r: PolicyResource) -> Places | None:
         facts = type_facts(r.resource_type)
         if facts is not None and facts.located:
-            found: Places | None = self._own(r, facts, visiting)
-        elif r.resource_type == REMOTE_COMMAND:
-            found = self._host(r, visiting)
-        else:
-            found = None
-        self._cache[r.urn] = found
-        return found
+            self._custom_endpoint(r, facts)
+            return self._own(r, facts)
+        if r.resource_type == REMOTE_COMMAND:
+            return self._host(r)
+        return None
 
-    def _own(self, r: PolicyResource, facts: TypeFacts, visiting: frozenset[str]) -> Places:
+    def _own(self, r: PolicyResource, facts: TypeFacts) -> Places | None:
         provider = facts.provider
-        also = frozenset(loc for path in facts.also for v in values_at(r.props, path) if (loc := parse(provider, v)))
+        extra: set[Location] = set()
+        for path in facts.also:
+            extra |= self._places_at(r, path, provider, required=True)
+        if facts.anywhere:
+            extra.add(Location(f"anywhere: {facts.anywhere}", frozenset()))
+        for path, why in facts.anywhere_if:
+            unknown, value = p.peek(r.props, path)
+            if unknown or value:
+                extra.add(Location(f"anywhere: {why} ({path})", frozenset()))
+        own = self._own_place(r, facts)
+        if own is None and not extra and (facts.also and not (facts.at or facts.fallback or facts.default)):
+            return None  # a type placed only by what it copies to, copying nowhere
+        return (own or frozenset()) | extra
+
+    def _own_place(self, r: PolicyResource, facts: TypeFacts) -> Places | None:
+        provider = facts.provider
+        if not (facts.at or facts.fallback or facts.default or facts.otherwise):
+            return None
         for path in facts.at:
-            if path.startswith("@"):
-                found = self._referenced(r, path[1:], provider, visiting)
-                if found:
-                    return found | also
-                continue
-            values = values_at(r.props, path)
-            if values:
-                return frozenset(loc for v in values if (loc := parse(provider, v))) | also
+            found = self._places_at(r, path, provider, required=False)
+            if found:
+                return found
         if facts.default:
-            return frozenset({loc for loc in [parse(provider, facts.default)] if loc}) | also
+            return frozenset({loc for loc in [parse(provider, facts.default)] if loc})
         settings = r.provider.props if r.provider is not None else None
         for key in facts.fallback:
             value = p.text(settings, key)
             if value:
-                return frozenset({loc for loc in [parse(provider, value)] if loc}) | also
+                return frozenset({loc for loc in [parse(provider, value)] if loc})
         if facts.otherwise == "anywhere":
-            return frozenset({Location(f"anywhere ({provider} chooses)", frozenset())}) | also
+            return frozenset({Location(f"anywhere ({provider} chooses)", frozenset())})
         inputs = " or ".join(f"`{a.lstrip('@')}`" for a in facts.at) or "no location input"
+        refs = [a for a in facts.at if a.startswith("@")]
+        named = [v for a in refs for v in self._texts(r, a[1:])]
+        if named:
+            shown = ", ".join(named)
+            raise Unplaced(f"{inputs} names {shown}, which is not a resource of this stack and carries no location")
         if facts.fallback:
             who = f"its provider {r.provider.name}" if r.provider is not None else "it has no provider and"
             settings_named = " or ".join(f"`{k}`" for k in facts.fallback)
             raise Unplaced(f"{inputs} is not set and {who} sets no {settings_named}")
         raise Unplaced(f"{inputs} is not set")
 
-    def _referenced(self, r: PolicyResource, prop: str, provider: str, visiting: frozenset[str]) -> Places | None:
-        unknown, value = p.peek(r.props, prop)
-        if isinstance(value, str) and (loc := from_reference(provider, value)) is not None:
-            return frozenset({loc})
-        deps = r.property_dependencies.get(prop.split(".")[0], [])
-        found = self._union(deps, visiting)
-        if found:
-            return found
-        if unknown and not deps:
-            raise UnknownValueError(UNKNOWN_STRING_VALUE, [prop])
-        return None
+    def _texts(self, r: PolicyResource, path: str) -> list[str]:
+        try:
+            return p.values_at(r.props, path)
+        except (UnknownValueError, p.Malformed):
+            return []
 
-    def _union(self, resources: Iterable[PolicyResource], visiting: frozenset[str]) -> Places:
+    def _places_at(self, r: PolicyResource, path: str, provider: str, *, required: bool) -> Places:
+        """The places the input at ``path`` names (an ``@`` reference: what it refers to). With
+        ``required``, a reference that is set but cannot be placed is an error, not "nothing"."""
+        if not path.startswith("@"):
+            return frozenset(loc for v in p.values_at(r.props, path) if (loc := parse(provider, v)))
+        ref = path[1:]
+        key = ref.split(".")[0].split("[")[0]
+        unknown, _ = p.peek(r.props, ref.split("[")[0])
+        try:
+            values = p.values_at(r.props, ref)
+        except UnknownValueError:
+            values, unknown = [], True
+        out: set[Location] = set()
+        unplaced: list[str] = []
+        for value in values:
+            loc = from_reference(provider, value)
+            if loc is not None:
+                out.add(loc)
+            else:
+                unplaced.append(value)
+        deps = [d for d in r.property_dependencies.get(key, []) if d.urn != r.urn]
+        if (unplaced or unknown) and deps:
+            out |= self._union(deps)
+        elif unknown and not deps:
+            raise UnknownValueError(UNKNOWN_STRING_VALUE, [ref])
+        elif unplaced and required:
+            raise Unplaced(
+                f"`{ref}` names {', '.join(unplaced)}, which is not a resource of this stack and carries no location"
+            )
+        return frozenset(out)
+
+    def _union(self, resources: Iterable[PolicyResource]) -> Places:
         out: set[Location] = set()
         for d in resources:
-            found = self._placement(d, visiting)
+            found = self.placement(d)
             if found:
                 out |= found
         return frozenset(out)
 
+    def _custom_endpoint(self, r: PolicyResource, facts: TypeFacts) -> None:
+        """A provider pointing this resource's service at an endpoint not its cloud's own."""
+        if r.provider is None or facts.provider not in PROVIDER_HOSTS:
+            return
+        service = r.resource_type.split(":")[1].split("/")[0]
+        settings = r.provider.props
+        url: Any = None
+        if facts.provider == "aws":
+            endpoints = p.unproxied(p.get(settings, "endpoints"))
+            if isinstance(endpoints, str):  # a default provider's settings arrive as JSON text
+                endpoints = _json_or_none(endpoints)
+            for entry in endpoints if isinstance(endpoints, list) else [endpoints] if endpoints else []:
+                if isinstance(entry, Mapping) and entry.get(service):
+                    url = entry[service]
+        else:
+            url = p.get(settings, f"{service}CustomEndpoint")
+        if not url:
+            return
+        host = (urlparse(str(url)).hostname or str(url)).lower()
+        if not host.endswith(PROVIDER_HOSTS[facts.provider]):
+            raise Unplaced(
+                f"its provider {r.provider.name} sends {service} calls to {url}, an endpoint outside "
+                f"{facts.provider}: where its data lands cannot be established"
+            )
+
     # ------------------------------------------------------------------ hosts and sites
 
-    def _host(self, r: PolicyResource, visiting: frozenset[str]) -> Places | None:
-        physical = self._union(r.property_dependencies.get("connection", []), visiting)
-        if physical:
-            return physical
-        return self.site_of(r)
+    def _host(self, r: PolicyResource) -> Places:
+        reached = [
+            d
+            for d in r.property_dependencies.get("connection", [])
+            if _role(d) in HOST_ROLES or d.resource_type == REMOTE_COMMAND
+        ]
+        if reached:  # the machine it connects to is a resource of this stack: physical evidence
+            out = self._union(reached)
+            if out:
+                return out
+        site = self.site_of(r)
+        if site is not None:
+            return site
+        raise Unplaced(
+            "it connects over SSH to a host that is neither a machine of this stack nor on a site an "
+            "enclosing component claims"
+        )
 
     def site_of(self, r: PolicyResource) -> Places | None:
         """The bare-metal site the nearest enclosing component claims for ``r`` (pinned by the
         policy config when it names sites), or None when no enclosing component claims one."""
         ancestor = r.parent
-        hops = 0
-        while ancestor is not None and hops < 64:
+        seen: set[str] = set()
+        while ancestor is not None and ancestor.urn not in seen:
+            seen.add(ancestor.urn)
             claim = component_claims(ancestor.props)
             if claim.get("substrate") == "bareMetal" and claim.get("site"):
                 site = claim["site"]
@@ -178,7 +293,6 @@ class StackGraph:
                     raise Unplaced(f"site {site!r} claims no country")
                 return frozenset({Location(f"site {site}", frozenset({country}))})
             ancestor = ancestor.parent
-            hops += 1
         return None
 
     # ------------------------------------------------------------------ Kubernetes objects
@@ -188,57 +302,108 @@ class StackGraph:
         :class:`Unplaced` when that cannot be established from the stack."""
         if r.provider is None:
             raise Unplaced("it names no Kubernetes provider")
+        key = r.provider.urn
+        if key not in self._clusters:
+            try:
+                self._clusters[key] = self._provider_cluster(r)
+            except (Unplaced, UnknownValueError, p.Malformed) as err:
+                self._clusters[key] = err
+        found = self._clusters[key]
+        if isinstance(found, BaseException):
+            raise found
+        return found
+
+    def _provider_cluster(self, r: PolicyResource) -> Places:
+        assert r.provider is not None
         provider = self.by_urn.get(r.provider.urn)
         if provider is None:
             raise Unplaced(f"its provider {r.provider.name} is not among the stack's resources")
+        unknown, text = p.peek(provider.props, "kubeconfig")
+        named = server_places(text) if isinstance(text, str) else frozenset()
+        selects = [k for k in ("context", "cluster") if any(p.peek(provider.props, k))]
+        if selects:
+            # The provider picks one entry of a kubeconfig that may hold many: only its text tells which.
+            if unknown:
+                raise UnknownValueError(UNKNOWN_STRING_VALUE, ["kubeconfig"])
+            if not named:
+                raise Unplaced(
+                    f"its provider {provider.name} selects a {selects[0]} of a kubeconfig whose servers do not "
+                    "say where they are"
+                )
+            return named
         deps = provider.property_dependencies.get("kubeconfig", [])
+        traced = self._trace(deps, provider.name)
+        if traced or named:
+            return traced | named
         if not deps:
             if r.provider.name.startswith("default"):
                 raise Unplaced(
                     "it is deployed through the default Kubernetes provider, whose cluster is whatever "
                     "kubeconfig the deploying machine holds"
                 )
-            raise Unplaced(f"the kubeconfig of its provider {provider.name} is not built from a resource of this stack")
-        out: set[Location] = set()
-        for d in deps:
-            try:
-                out |= self._cluster_source(d, frozenset({provider.urn}), provider.name)
-            except (Unplaced, p.Malformed) as err:
-                raise Unplaced(f"its cluster ({d.resource_type} {d.name}) cannot be placed: {err}") from None
-        return frozenset(out)
+            raise Unplaced(f"the kubeconfig of its provider {provider.name} is not built from a cluster of this stack")
+        raise Unplaced(
+            f"the kubeconfig of its provider {provider.name} is built from "
+            f"{', '.join(sorted(f'{d.resource_type} {d.name}' for d in deps))}, none of which is a cluster or a "
+            "machine of this stack"
+        )
 
-    def _cluster_source(self, d: PolicyResource, visiting: frozenset[str], via: str) -> Places:
-        own = self._placement(d, visiting)
-        if own:
-            return own
-        if d.urn in visiting or len(visiting) > MAX_HOPS:
-            raise Unplaced(f"the kubeconfig of {via} cannot be traced to a placed resource")
-        visiting = visiting | {d.urn}
-        wrapped = [c for c in self._descendants(d) if (f := type_facts(c.resource_type)) and f.role == "cluster"]
-        if wrapped:  # a component wrapping a cluster (pulumi-eks's eks:index:Cluster and the like)
-            return self._union(wrapped, visiting) or self._not_placed(d, via)
-        sources = [x for deps in d.property_dependencies.values() for x in deps]
-        if not sources:
-            self._not_placed(d, via)
+    def _trace(self, start: Iterable[PolicyResource], via: str) -> Places:
+        """The places of the clusters and machines a kubeconfig is built from (breadth first, each
+        resource once)."""
         out: set[Location] = set()
-        for x in sources:
-            try:
-                out |= self._cluster_source(x, visiting, via)
-            except Unplaced:
-                continue  # an input with no place (a name, a token); others may carry one
-        return frozenset(out) or self._not_placed(d, via)
+        seen: set[str] = set()
+        queue = deque(start)
+        while queue:
+            d = queue.popleft()
+            if d.urn in seen:
+                continue
+            seen.add(d.urn)
+            role = _role(d)
+            if role in MACHINE_ROLES or d.resource_type == REMOTE_COMMAND:
+                try:
+                    found = self.placement(d)
+                except (Unplaced, p.Malformed) as err:
+                    raise Unplaced(f"its cluster ({d.resource_type} {d.name}) cannot be placed: {err}") from None
+                if not found:
+                    raise Unplaced(f"its cluster ({d.resource_type} {d.name}) has no place")
+                out |= found
+            elif d.resource_type == LOCAL_COMMAND:
+                raise Unplaced(
+                    f"the kubeconfig of {via} is printed by the local command {d.name}, which could print any "
+                    "cluster's: build it from the cluster resource's outputs instead"
+                )
+            elif d.resource_type.startswith("kubernetes:"):
+                raise Unplaced(
+                    f"the kubeconfig of {via} is read from {d.resource_type} {d.name} on another cluster, which "
+                    "may name any cluster (a Cluster API workload cluster, ...)"
+                )
+            elif wrapped := [c for c in self._descendants(d) if _role(c) in MACHINE_ROLES]:
+                queue.extend(wrapped)  # a component wrapping a cluster (pulumi-eks's eks:index:Cluster, ...)
+            elif (facts := type_facts(d.resource_type)) is not None and facts.located:
+                continue  # a bucket, a key, a secret: data the kubeconfig used, not a cluster
+            else:
+                queue.extend(x for deps in d.property_dependencies.values() for x in deps)
+        return frozenset(out)
 
     def _descendants(self, r: PolicyResource) -> list[PolicyResource]:
         out: list[PolicyResource] = []
         todo = list(self.children.get(r.urn, []))
-        while todo and len(out) < 10_000:
+        seen: set[str] = set()
+        while todo:
             c = todo.pop()
+            if c.urn in seen:
+                continue
+            seen.add(c.urn)
             out.append(c)
             todo.extend(self.children.get(c.urn, []))
         return out
 
-    @staticmethod
-    def _not_placed(d: PolicyResource, via: str) -> NoReturn:
-        raise Unplaced(
-            f"the kubeconfig of {via} comes from {d.resource_type} {d.name}, whose place cannot be established"
-        )
+
+def _json_or_none(text: str) -> Any:
+    import json
+
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError:
+        return None

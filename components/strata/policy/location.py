@@ -35,10 +35,15 @@ def outside(places: Iterable[Location], allowed: frozenset[str]) -> str | None:
 
 
 _GCP_ZONE = re.compile(r"^([a-z]+-[a-z]+\d+)-[a-z]$")
-_GCP_SEGMENT = re.compile(r"(?:^|/)(?:locations|regions|zones)/([^/]+)")
+#: A resource path's location, as the provider reads it: the first ``projects/P/locations/L``
+#: (its id regular expressions are unanchored), else any ``locations/L``, else the last
+#: ``regions/R`` or ``zones/Z`` segment (a self link).
+_GCP_PROJECT_LOCATION = re.compile(r"projects/[^/]+/locations/([^/]+)")
+_GCP_LOCATIONS = re.compile(r"(?:^|/)locations/([^/]+)")
+_GCP_SEGMENT = re.compile(r"(?:^|/)(?:regions|zones)/([^/]+)")
 _AWS_ARN = re.compile(r"^arn:[a-z-]+:[a-z0-9-]+:([a-z0-9-]*):")
-#: What follows a region name in an AWS zone: ``a`` (eu-central-1a) or a Local/Wavelength Zone suffix.
-_AWS_ZONE_SUFFIX = re.compile(r"^(?:[a-z]|-[a-z0-9-]+)$")
+#: An AWS Local or Wavelength Zone: its group (``us-east-1-qro-1``) and the zone letter.
+_AWS_LOCAL_ZONE = re.compile(r"^(.+-\d+)[a-z]$")
 
 
 def _aws(value: str) -> Location:
@@ -46,19 +51,19 @@ def _aws(value: str) -> Location:
     name = value.strip().lower()
     if (known := catalog.region("aws", name)) is not None:
         return Location(name, frozenset({known.country}))
-    for region in sorted(catalog.regions.get("aws", {}), key=len, reverse=True):
-        if name.startswith(region) and _AWS_ZONE_SUFFIX.match(name[len(region) :]):
-            return Location(f"{region} (zone {name})", frozenset({catalog.regions["aws"][region].country}))
-    return Location(f"{name} (a region the catalog does not know)", frozenset())
+    if len(name) > 1 and (known := catalog.region("aws", name[:-1])) is not None and name[-1].isalpha():
+        return Location(f"{name[:-1]} (zone {name})", frozenset({known.country}))  # eu-central-1a
+    if (m := _AWS_LOCAL_ZONE.match(name)) and (country := catalog.local_zones.get(m.group(1))):
+        return Location(f"local zone {name}", frozenset({country}))
+    return Location(f"{name} (a region or zone the catalog does not know)", frozenset())
 
 
 def _gcp(value: str) -> Location:
     catalog = load_catalog()
     name = value.strip()
-    if "/" in name:  # a self link or resource path: its location segment, else its last segment
-        m = _GCP_SEGMENT.search(name)
-        name = m.group(1) if m else name.rstrip("/").rsplit("/", 1)[-1]
-    name = name.lower()
+    if "/" in name:  # a self link: the provider keeps its last segment (GetResourceNameFromSelfLink)
+        name = name.rsplit("/", 1)[-1]
+    name = name.lower().removeprefix("regional-")  # a Spanner regional configuration
     if (multi := catalog.multi_region("gcp", name)) is not None:
         return Location(f"{name} ({multi.display_name})", multi.countries or frozenset())
     zone = _GCP_ZONE.match(name)
@@ -81,8 +86,12 @@ def parse(provider: str, value: str) -> Location | None:
 def from_reference(provider: str, value: str) -> Location | None:
     """The place a resource reference carries in its text (a GCP path's ``locations/L`` segment,
     an AWS ARN's region), or None if the text does not say."""
-    if provider == "gcp" and (m := _GCP_SEGMENT.search(value)):
-        return _gcp(m.group(1))
+    if provider == "gcp":
+        m = _GCP_PROJECT_LOCATION.search(value) or _GCP_LOCATIONS.search(value)
+        if m:
+            return _gcp(m.group(1))
+        segments = _GCP_SEGMENT.findall(value)
+        return _gcp(segments[-1]) if segments else None
     if provider == "aws" and (m := _AWS_ARN.match(value)) and m.group(1):
         return _aws(m.group(1))
     return None

@@ -183,3 +183,23 @@ def string_map(props: Mapping[str, Any] | None, path: str) -> dict[str, str]:
             raise Malformed(f"{path}.{key}", entry, "a string")
         out[str(key)] = str(entry)
     return out
+
+
+def values_at(props: Mapping[str, Any] | None, path: str) -> list[str]:
+    """The strings at ``path``; ``a.b[].c`` collects ``c`` of every element of ``a.b``. Unknown
+    elements raise ``UnknownValueError`` when read, like any other property."""
+    head, sep, rest = path.partition("[]")
+    if not sep:
+        value = text(props, path)
+        return [value] if value else []
+    out: list[str] = []
+    for i, entry in enumerate(items(props, head) or []):
+        if not rest:
+            if not isinstance(entry, str):
+                raise Malformed(f"{head}[{i}]", entry, "a string")
+            out.append(entry)
+        elif not isinstance(entry, Mapping):
+            raise Malformed(f"{head}[{i}]", entry, "an object")
+        else:
+            out.extend(values_at(entry, rest.lstrip(".")))
+    return out

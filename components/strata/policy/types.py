@@ -35,6 +35,8 @@ class TypeFacts:
     fallback: tuple[str, ...] = ()  # provider settings used when no input is set
     default: str | None = None  # the provider's fixed default location
     otherwise: str | None = None  # 'anywhere': unset means the provider chooses freely
+    anywhere: str | None = None  # why it runs outside any region we can see (always)
+    anywhere_if: tuple[tuple[str, str], ...] = ()  # (input, why): set, it sends the resource elsewhere
     global_kind: str | None = None  # a global resource: no location of its own
     labels_path: str | None = None
     default_labels: bool = False  # the provider's defaultTags / defaultLabels apply
@@ -43,7 +45,7 @@ class TypeFacts:
 
     @property
     def located(self) -> bool:
-        return bool(self.at or self.default or self.fallback or self.otherwise)
+        return bool(self.at or self.default or self.fallback or self.otherwise or self.also or self.anywhere)
 
 
 def _read(name: str) -> str:
@@ -76,6 +78,8 @@ def _table() -> dict[str, TypeFacts]:
             fallback=tuple(placed.get("fallback", g.get("fallback", ()))),
             default=placed.get("default", g.get("default")),
             otherwise=placed.get("otherwise"),
+            anywhere=placed.get("anywhere"),
+            anywhere_if=tuple((placed.get("anywhereIf") or {}).items()),
             global_kind=None if "at" in placed else g.get("global"),
             labels_path=hand["labels"].get(token, g.get("labels")),
             default_labels=bool(g.get("defaultLabels")),

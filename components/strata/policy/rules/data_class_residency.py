@@ -21,6 +21,9 @@ from strata.policy.location import outside
 from strata.policy.props import unproxied
 from strata.policy.rules.pool_in_jurisdiction import SITES_SCHEMA
 
+#: Helm releases and charts: their values are a chart's input, rendered by templates we cannot see.
+HELM = "kubernetes:helm.sh/"
+
 META = RuleMeta(
     name="data-class-residency",
     description="Kubernetes objects handling a data class run on a cluster where that class may live.",
@@ -60,7 +63,8 @@ def _residency(
 
 def _who(r: PolicyResource) -> str:
     raw = unproxied(r.props)
-    labels = (raw.get("metadata") or {}).get("labels") if isinstance(raw, dict) else None
+    metadata = raw.get("metadata") if isinstance(raw, dict) else None
+    labels = metadata.get("labels") if isinstance(metadata, dict) else None
     tenant = labels.get(TENANT_LABEL) if isinstance(labels, dict) else None
     return f"tenant {tenant}" if isinstance(tenant, str) else f"{r.resource_type} {r.name}"
 
@@ -74,11 +78,13 @@ def check(args: StackValidationArgs, report: ReportViolation) -> None:
     def judge(r: PolicyResource) -> None:
         if not r.resource_type.startswith("kubernetes:"):
             return
-        classes, hidden = data_classes(r.props)
-        if classes:
-            _judge_classes(r, classes)
-        if hidden:  # a label could hide there: never taken as "no data class"
-            raise UnknownValueError(UNKNOWN_OBJECT_VALUE, [hidden[0]])
+        scan = data_classes(r.props, manifests=not r.resource_type.startswith(HELM))
+        if scan.unreadable:
+            report(f"{_who(r)}: its data classes cannot be read, so it is not passed: {scan.unreadable}", r.urn)
+        if scan.classes:
+            _judge_classes(r, frozenset(scan.classes))
+        if scan.hidden:  # a label could hide there: never taken as "no data class"
+            raise UnknownValueError(UNKNOWN_OBJECT_VALUE, [scan.hidden[0]])
 
     def _judge_classes(r: PolicyResource, classes: frozenset[str]) -> None:
         who = _who(r)

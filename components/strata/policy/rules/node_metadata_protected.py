@@ -15,9 +15,10 @@ from collections.abc import Mapping
 from typing import Any
 
 from pulumi_policy import EnforcementLevel, PolicyResource, ReportViolation, Severity, StackValidationArgs
+from pulumi_policy.proxy import UNKNOWN_STRING_VALUE
 
 from strata.policy.base import RuleMeta, judge_each, stack_policy
-from strata.policy.props import entries, flag, get, mapping, number, peek, text
+from strata.policy.props import entries, flag, get, is_unknown, mapping, number, peek, text, unproxied
 
 META = RuleMeta(
     name="node-metadata-protected",
@@ -36,17 +37,25 @@ METADATA_OPTIONS = {
     "aws:ec2/instance:Instance",
     "aws:ec2/spotInstanceRequest:SpotInstanceRequest",
 }
-#: Types whose machines take their metadata options from a launch template or configuration:
-#: the inputs that name it, and whether having none means the service's own insecure default.
+#: Types whose machines take their metadata options from launch templates or a launch
+#: configuration: the inputs that name them ('[]' each element), and whether naming none means
+#: the service's own insecure default.
 TEMPLATE_USERS: dict[str, tuple[tuple[str, ...], bool]] = {
     "aws:eks/nodeGroup:NodeGroup": (("launchTemplate",), True),  # EKS's default: IMDSv1, hop limit 2
     "aws:autoscaling/group:Group": (
-        ("launchTemplate", "mixedInstancesPolicy.launchTemplate.launchTemplateSpecification", "launchConfiguration"),
+        (
+            "launchTemplate",
+            "mixedInstancesPolicy.launchTemplate.launchTemplateSpecification",
+            "mixedInstancesPolicy.launchTemplate.overrides[].launchTemplateSpecification",
+            "launchConfiguration",
+        ),
         False,
     ),
     "aws:ec2/instance:Instance": (("launchTemplate",), False),
     "aws:ec2/spotInstanceRequest:SpotInstanceRequest": (("launchTemplate",), False),
 }
+#: The keys a launch template reference names it by.
+_TEMPLATE_KEYS = ("id", "name", "launchTemplateId", "launchTemplateName")
 
 
 def _options_problem(props: Mapping[str, Any]) -> str | None:
@@ -62,30 +71,65 @@ def _options_problem(props: Mapping[str, Any]) -> str | None:
     return None
 
 
-def _template_problem(r: PolicyResource, paths: tuple[str, ...], required: bool) -> tuple[bool, str | None]:
-    """``(uses_one, problem)``: whether ``r`` names a launch template or configuration, and why it
-    cannot be trusted (None: it is a resource of this stack, judged on its own)."""
-    for path in paths:
-        unknown, spec = peek(r.props, path)
-        if spec is None and not unknown:
+def _references(props: Mapping[str, Any], path: str) -> list[tuple[str, Any]]:
+    """``(where, reference)`` for each template named at ``path`` (a list path names several)."""
+    head, sep, rest = path.partition("[]")
+    if not sep:
+        unknown, value = peek(props, path)
+        return [(path, UNKNOWN_STRING_VALUE if unknown else value)] if unknown or value is not None else []
+    out: list[tuple[str, Any]] = []
+    for where, entry in entries(props, head):
+        out.extend((f"{where}{rest}", v) for _, v in _references(entry, rest.lstrip(".")))
+    return out
+
+
+def _is_ours(ident: Any, templates: list[PolicyResource]) -> bool:
+    """Whether a template reference names one of ``templates`` (this stack's, wired to the user):
+    an id not known before apply, or one a template's own id, name or ARN shows once it exists."""
+    if not templates:
+        return False
+    if is_unknown(ident):
+        return True
+    for t in templates:
+        raw = unproxied(t.props)
+        if not isinstance(raw, Mapping):
             continue
-        deps = r.property_dependencies.get(path.split(".")[0], [])
-        if any(d.resource_type in (LAUNCH_TEMPLATE, LAUNCH_CONFIGURATION) for d in deps):
-            return True, None
-        if isinstance(spec, str):
-            shown = spec
-        else:
-            named = [
-                f"{k} {v}" for k in ("id", "name") if isinstance(spec, Mapping) and isinstance(v := spec.get(k), str)
-            ]
-            shown = ", ".join(named) or "a launch template"
-        return (
-            True,
-            f"uses {shown} ({path}), which is not a resource of this stack: its metadata options cannot be verified",
-        )
-    if required:
+        if ident in (raw.get("id"), raw.get("name")):
+            return True
+        arn = raw.get("arn")
+        if isinstance(arn, str) and isinstance(ident, str) and arn.endswith(f"/{ident}"):
+            return True
+    return False
+
+
+def _template_problem(r: PolicyResource, paths: tuple[str, ...], required: bool) -> tuple[bool, str | None]:
+    """``(uses_one, problem)``: whether ``r`` names a launch template or configuration, and why one
+    it names cannot be trusted. A template of this stack (one ``r`` depends on, named by its id or
+    name) is judged as a resource of its own; any other's metadata options cannot be verified."""
+    uses = False
+    templates = [
+        d
+        for path in paths
+        for d in r.property_dependencies.get(path.split(".")[0].split("[")[0], [])
+        if d.resource_type in (LAUNCH_TEMPLATE, LAUNCH_CONFIGURATION)
+    ]
+    for path in paths:
+        for where, spec in _references(r.props, path):
+            uses = True
+            ident: Any = spec
+            if isinstance(spec, Mapping):
+                named = [spec.get(k) for k in _TEMPLATE_KEYS if spec.get(k) is not None]
+                ident = named[0] if named else None
+            if _is_ours(ident, templates):
+                continue
+            shown = ident if isinstance(ident, str) and not is_unknown(ident) else "a template"
+            return True, (
+                f"uses {shown} ({where}), which is not a launch template of this stack: its metadata "
+                "options cannot be verified"
+            )
+    if not uses and required:
         return False, "no launch template of this stack requiring IMDSv2; EKS's default allows IMDSv1 with hop limit 2"
-    return False, None
+    return uses, None
 
 
 def _gke_node_config(where: str, node_config: Mapping[str, Any] | None) -> str | None:

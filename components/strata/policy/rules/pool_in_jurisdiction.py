@@ -4,9 +4,11 @@
 node pools, disks, keys, databases, buckets, queues, caches, registries, secrets, log sinks, VMs,
 ...), placed as its provider places it (:mod:`strata.policy.graph`), and every bare-metal host at
 its site. What is allowed comes from the policy config, keyed by the stack a resource belongs to
-(its URN, never a label): ``environments["project/stack"]``, else ``allowedJurisdictions``. A
-resource's own jurisdiction label (or its component's claim) may narrow that, never widen it;
-with no central config at all, the label is the only promise there is to hold it to.
+(its URN, never a label): ``environments["project/stack"]``, else ``allowedJurisdictions``; once
+either is set, a stack neither covers fails — a renamed stack does not escape. A resource's own
+jurisdiction label (or its component's claim) may narrow what is allowed, never widen it; with no
+central config at all, the label is the only promise there is to hold it to (self-declared, not a
+gate). A location outside what the config allows is a verdict even while a label is still unknown.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from pulumi_policy import EnforcementLevel, PolicyResource, ReportViolation, Severity, StackValidationArgs
+from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, UnknownValueError
 
 from strata.catalog import load_catalog
 from strata.policy.base import RuleMeta, config_value, judge_each, stack_policy
@@ -91,6 +94,8 @@ def check(args: StackValidationArgs, report: ReportViolation) -> None:
             ancestor = ancestor.parent
         return ()
 
+    central = bool(governed or fallback)
+
     def judge(r: PolicyResource) -> None:
         try:
             places = graph.placement(r)
@@ -101,38 +106,54 @@ def check(args: StackValidationArgs, report: ReportViolation) -> None:
             return
         stack = stack_key(r.urn)
         base, source = (governed[stack], f"policy config for {stack}") if stack in governed else (fallback, "")
-        source = source or ("policy config allowedJurisdictions" if base else "")
-        own = promise(r)
-        named = [j for j in (*base, *own) if j not in catalog.jurisdictions]
+        source = source or "policy config allowedJurisdictions"
+        if central and not base:
+            report(
+                f"{_what(r)} is in stack {stack}, which the policy config governs nowhere: it is not in "
+                "`environments` and `allowedJurisdictions` is empty (a stack's own labels cannot stand in "
+                "for the platform's config)",
+                r.urn,
+            )
+            return
+        try:
+            own: tuple[str, ...] | None = promise(r)
+        except UnknownValueError:
+            own = None  # known at apply; what the central config allows is already known
+        named = [j for j in (*base, *(own or ())) if j not in catalog.jurisdictions]
         if named:
             report(f"{_what(r)} names jurisdictions the catalog does not know: {', '.join(sorted(set(named)))}", r.urn)
             return
         if base:
-            allowed = catalog.countries_of(base)
+            allowed, keys = catalog.countries_of(base), base
+            if where := outside(places, allowed):  # outside what the platform allows, whatever the label says
+                report(_breach(r, where, keys, stack, source), r.urn)
+                return
+            if own is None:
+                raise UnknownValueError(UNKNOWN_STRING_VALUE, ["tags (jurisdiction)"])
             if own and set(own) != set(base):
                 allowed &= catalog.countries_of(own)
                 source += f", narrowed by its own label to {'/'.join(own)}"
-            keys = base
         elif own:
-            allowed, keys, source = (
-                catalog.countries_of(own),
-                own,
-                "its own labels (no policy config governs this stack)",
-            )
+            # No central config at all: the program's own labels are the only promise there is
+            # (self-declared, not a gate; set `environments` to make it one).
+            allowed, keys, source = catalog.countries_of(own), own, "its own labels (no policy config at all)"
+        elif own is None:
+            raise UnknownValueError(UNKNOWN_STRING_VALUE, ["tags (jurisdiction)"])
         else:
             report(
-                f"{_what(r)} has no jurisdiction to be checked against: stack {stack} is not in the policy "
-                "config's environments, allowedJurisdictions is empty and it carries no jurisdiction label",
+                f"{_what(r)} has no jurisdiction to be checked against: no policy config governs stacks and it "
+                "carries no jurisdiction label",
                 r.urn,
             )
             return
         if where := outside(places, allowed):
-            report(
-                f"{_what(r)} in {where} is outside the jurisdiction {'/'.join(keys)} of stack {stack} (from {source})",
-                r.urn,
-            )
+            report(_breach(r, where, keys, stack, source), r.urn)
 
     judge_each(args.resources, report, judge)
+
+
+def _breach(r: PolicyResource, where: str, keys: tuple[str, ...], stack: str, source: str) -> str:
+    return f"{_what(r)} in {where} is outside the jurisdiction {'/'.join(keys)} of stack {stack} (from {source})"
 
 
 def _what(r: PolicyResource) -> str:

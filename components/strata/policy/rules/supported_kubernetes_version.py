@@ -18,7 +18,7 @@ from pulumi_policy import EnforcementLevel, ReportViolation, ResourceValidationA
 from strata.catalog import Stage, VersionLifecycle, load_catalog
 from strata.policy.base import RuleMeta, as_of, config_value, resource_policy
 from strata.policy.ownership import component_claims
-from strata.policy.props import text
+from strata.policy.props import values_at
 from strata.policy.types import type_facts
 
 AS_OF = {"type": "string", "description": "Judge on this date (YYYY-MM-DD) instead of today."}
@@ -81,14 +81,13 @@ def _versions(args: ResourceValidationArgs) -> list[Judged]:
         return []
     out: list[Judged] = []
     for entry in facts.versions:
-        value = text(args.props, entry.path)
-        if not value:
-            if entry.pinned:
-                out.append(Judged(entry.path, facts.provider, "", None))
-            continue
-        m = _MINOR.match(value.strip())
-        minor = f"{m.group(1)}.{m.group(2)}" if m else value
-        out.append(Judged(entry.path, facts.provider, minor, catalog.version(facts.provider, minor) if m else None))
+        values = values_at(args.props, entry.path)
+        if not values and entry.pinned:
+            out.append(Judged(entry.path, facts.provider, "", None))
+        for value in values:
+            m = _MINOR.match(value.strip())
+            minor = f"{m.group(1)}.{m.group(2)}" if m else value
+            out.append(Judged(entry.path, facts.provider, minor, catalog.version(facts.provider, minor) if m else None))
     return out
 
 

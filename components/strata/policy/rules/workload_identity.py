@@ -29,15 +29,28 @@ SERVICE_ACCOUNT = "gcp:serviceaccount/account:Account"
 
 
 def _identity_wiring(resources: list[PolicyResource]) -> set[str]:
-    """URNs of EKS clusters that an OIDC provider or the Pod Identity agent add-on is wired to."""
+    """URNs of EKS clusters an OIDC provider is made for (its ``url`` is the cluster's issuer) or
+    the Pod Identity agent add-on is installed on (its ``clusterName``: an output of the cluster,
+    or the name the cluster was given)."""
+    clusters = [r for r in resources if r.resource_type == "aws:eks/cluster:Cluster"]
     wired: set[str] = set()
     for r in resources:
-        is_oidc = r.resource_type == "aws:iam/openIdConnectProvider:OpenIdConnectProvider"
-        if r.resource_type == "aws:eks/addon:Addon":
+        if r.resource_type == "aws:iam/openIdConnectProvider:OpenIdConnectProvider":
+            key = "url"
+        elif r.resource_type == "aws:eks/addon:Addon":
             unknown, name = peek(r.props, "addonName")
-            is_oidc = not unknown and name == "eks-pod-identity-agent"
-        if is_oidc:
-            wired.update(d.urn for deps in r.property_dependencies.values() for d in deps)
+            if unknown or name != "eks-pod-identity-agent":
+                continue
+            key = "clusterName"
+            unknown, target = peek(r.props, key)
+            if isinstance(target, str) and not unknown:  # named by text: the cluster given that name
+                wired.update(c.urn for c in clusters if peek(c.props, "name") == (False, target))
+                continue
+        else:
+            continue
+        wired.update(
+            d.urn for d in r.property_dependencies.get(key, []) if d.resource_type == "aws:eks/cluster:Cluster"
+        )
     return wired
 
 
