@@ -826,3 +826,470 @@ def p_gcp_default_labels() -> None:
     gcp.storage.Bucket("labelled", location="EUROPE-WEST3")
     bare = gcp.Provider("bare", project="p-team", region="europe-west3")
     gcp.storage.Bucket("unlabelled", location="EUROPE-WEST3", opts=_opts(bare))
+
+
+# ---------------------------------------------------------------- what a red team tried (each once a hole)
+
+MULTI_TAGS = {**TAGS, "strata:jurisdiction": "eu_us"}
+AWS_MULTI = {"aws:region": "eu-central-1", "aws:defaultTags": {"tags": MULTI_TAGS}}
+#: A stack that may use the EU and the US: only data-class-residency stands between personal-eu
+#: data and a US cluster.
+MULTI = {"pool-in-jurisdiction": {"environments": {f"{PROJECT}/{STACK}": ["eu", "us"]}}}
+US_EKS_KUBECONFIG = json.dumps(
+    {
+        "apiVersion": "v1",
+        "clusters": [{"name": "prod-us", "cluster": {"server": "https://ABCDEF.gr7.us-east-1.eks.amazonaws.com"}}],
+    }
+)
+
+
+@program(
+    "a literal US kubeconfig produced inside an EU bucket's output: a bucket is not a cluster",
+    AWS_MULTI,
+    {(DCR, "risk")},
+    policy=MULTI,
+)
+def p_red_kubeconfig_gated_on_a_bucket() -> None:
+    audit = aws.s3.Bucket("audit")
+    namespace("risk", k8s.Provider("apps", kubeconfig=audit.arn.apply(lambda _: US_EKS_KUBECONFIG)))
+
+
+@program(
+    "a local command fetching a kubeconfig, its triggers wired to an EU bucket",
+    AWS_MULTI,
+    {(DCR, "risk")},
+    policy=MULTI,
+)
+def p_red_command_with_decoy_triggers() -> None:
+    audit = aws.s3.Bucket("audit")
+    fetched = command.local.Command("get-kubeconfig", create="aws eks update-kubeconfig ...", triggers=[audit.arn])
+    namespace("risk", k8s.Provider("apps", kubeconfig=fetched.stdout))
+
+
+@program(
+    "a remote host whose SSH key comes from an EU secret: the key does not place the host",
+    AWS_MULTI,
+    {(DCR, "risk"), (PIJ, "kubeconfig")},
+    policy=MULTI,
+)
+def p_red_ssh_key_from_an_eu_secret() -> None:
+    key = aws.secretsmanager.Secret("ssh-key")
+    version = aws.secretsmanager.SecretVersion("ssh-key-v", secret_id=key.id, secret_string="-----BEGIN KEY-----")
+    fetched = command.remote.Command(
+        "kubeconfig",
+        connection={"host": "198.51.100.23", "user": "ops", "private_key": version.secret_string},
+        create="cat /etc/rancher/rke2/rke2.yaml",
+    )
+    namespace("risk", k8s.Provider("apps", kubeconfig=fetched.stdout))
+
+
+@program(
+    "a cluster's bearer token read from a US secret: the cluster is still the EU one (compliant)",
+    AWS_MULTI,
+    policy=MULTI,
+)
+def p_red_token_from_a_us_secret() -> None:
+    eu = eks("apps")
+    secret = aws.secretsmanager.Secret("token", region="us-east-1")
+    token = aws.secretsmanager.SecretVersion("token-v", region="us-east-1", secret_id=secret.id, secret_string="t")
+    kubeconfig = pulumi.Output.all(eu.urn, token.secret_string).apply(lambda a: json.dumps({"users": [a[1]]}))
+    provider = k8s.Provider("apps-token", kubeconfig=kubeconfig)
+    # built from the token and the provider above, whose kubeconfig traces to the EU cluster
+    namespace("risk", provider)
+
+
+@program(
+    "a remote command to a literal address, under no site: its place cannot be established",
+    AWS_EU,
+    {(PIJ, "install-rke2")},
+)
+def p_red_remote_host_unclaimed() -> None:
+    command.remote.Command("install-rke2", connection={"host": "198.51.100.23", "user": "ops"}, create="install")
+
+
+@program(
+    "a kubeconfig with an EU and a US context, the provider selecting the US one: judged on its text",
+    AWS_EU,
+    {(DCR, "risk")},
+)
+def p_red_context_switch_in_a_literal_kubeconfig() -> None:
+    text = json.dumps(
+        {
+            "clusters": [
+                {"name": "eu", "cluster": {"server": "https://AAAA.gr7.eu-central-1.eks.amazonaws.com"}},
+                {"name": "us", "cluster": {"server": "https://BBBB.gr7.us-east-1.eks.amazonaws.com"}},
+            ],
+            "contexts": [{"name": "us", "context": {"cluster": "us"}}],
+        }
+    )
+    namespace("risk", k8s.Provider("apps", kubeconfig=text, context="us"))
+
+
+@program(
+    "a data class in a Helm values file given as text, in escaped YAML keys, and under !!str tags, on a US cluster",
+    AWS_MULTI,
+    {(DCR, "values-file"), (DCR, "escaped"), (DCR, "tagged")},
+    policy=MULTI,
+)
+def p_red_labels_in_disguise() -> None:
+    provider = eks("apps", region="us-east-1")
+    repo = {"repo": "https://charts.example.com"}
+    k8s.helm.v3.Release(
+        "values-file",
+        chart="postgresql",
+        repository_opts=repo,
+        value_yaml_files=[
+            pulumi.StringAsset('primary:\n  podLabels:\n    "dataclass.strata.io/personal-eu": "true"\n')
+        ],
+        opts=_opts(provider),
+    )
+    escaped = 'metadata:\n  labels:\n    "\\x64ataclass.strata.io/personal-eu": "true"\n'
+    k8s.helm.v3.Release(
+        "escaped", chart="x", repository_opts=repo, values={"extraDeploy": [escaped]}, opts=_opts(provider)
+    )
+    tagged = "metadata:\n  labels:\n    dataclass.strata.io/personal-eu: !!str true\n"
+    k8s.helm.v3.Release(
+        "tagged", chart="x", repository_opts=repo, values={"extraDeploy": [tagged]}, opts=_opts(provider)
+    )
+
+
+@program(
+    "a label beside a 200,001-element list, and a values file the pack cannot read",
+    AWS_MULTI,
+    {(DCR, "padded"), (DCR, "from-file")},
+    policy=MULTI,
+)
+def p_red_inputs_too_big_or_unreadable() -> None:
+    provider = eks("apps", region="us-east-1")
+    k8s.helm.v3.Release(
+        "padded", chart="x", values={"podLabels": PERSONAL, "zpadding": [0] * 200_001}, opts=_opts(provider)
+    )
+    k8s.helm.v3.Release(
+        "from-file", chart="x", value_yaml_files=[pulumi.FileAsset("values.yaml")], opts=_opts(provider)
+    )
+
+
+@program(
+    "a NetworkPolicy and a Kyverno policy that select personal-eu pods on a US cluster: guards, not data",
+    AWS_MULTI,
+    policy=MULTI,
+)
+def p_red_selectors_are_not_labels() -> None:
+    provider = eks("apps", region="us-east-1")
+    match = {"matchLabels": {"dataclass.strata.io/personal-eu": "true"}}
+    k8s.networking.v1.NetworkPolicy(
+        "isolate", spec={"podSelector": match, "policyTypes": ["Ingress"]}, opts=_opts(provider)
+    )
+    k8s.apiextensions.CustomResource(
+        "deny",
+        api_version="kyverno.io/v1",
+        kind="ClusterPolicy",
+        spec={"rules": [{"match": {"any": [{"resources": {"kinds": ["Pod"], "selector": match}}]}}]},
+        opts=_opts(provider),
+    )
+
+
+@program(
+    "Bigtable clusters in the US, a Spanner regional config in the US, a table in an unknown dataset",
+    GCP_EU,
+    {(PIJ, "ledger-bt"), (PIJ, "ledger-spanner"), (PIJ, "payments")},
+)
+def p_red_gcp_data_in_parents() -> None:
+    gcp.bigtable.Instance("ledger-bt", clusters=[{"cluster_id": "c1", "zone": "us-central1-b"}])
+    gcp.spanner.Instance("ledger-spanner", config="regional-us-central1", display_name="ledger")
+    gcp.bigquery.Table("payments", dataset_id="shared_us_analytics", table_id="payments")
+
+
+@program(
+    "backups, replicas and exports that leave the EU",
+    {**AWS_EU, **GCP_EU},
+    {
+        (PIJ, "ledger-db"),
+        (PIJ, "nightly"),
+        (PIJ, "ledger-repl"),
+        (PIJ, "images-repl"),
+        (PIJ, "archive"),
+        (PIJ, "archive-us"),
+        (PIJ, "accounts"),
+    },
+)
+def p_red_copies_elsewhere() -> None:
+    gcp.sql.DatabaseInstance(
+        "ledger-db",
+        database_version="POSTGRES_16",
+        region="europe-west3",
+        settings={"tier": "db-f1-micro", "backup_configuration": {"location": "us"}},
+    )
+    aws.backup.Plan(
+        "nightly",
+        rules=[
+            {
+                "rule_name": "nightly",
+                "target_vault_name": "Default",
+                "copy_actions": [
+                    {"destination_vault_arn": "arn:aws:backup:us-east-1:111122223333:backup-vault:Default"}
+                ],
+            }
+        ],
+    )
+    src = aws.s3.Bucket("ledger")
+    aws.s3.BucketReplicationConfig(
+        "ledger-repl",
+        bucket=src.id,
+        role="arn:aws:iam::111122223333:role/repl",
+        rules=[{"status": "Enabled", "destination": {"bucket": "arn:aws:s3:::archive-virginia"}}],
+    )
+    aws.ecr.ReplicationConfiguration(
+        "images-repl",
+        replication_configuration={
+            "rules": [{"destinations": [{"region": "us-east-1", "registry_id": "111122223333"}]}]
+        },
+    )
+    topic = gcp.pubsub.Topic("events", message_storage_policy={"allowed_persistence_regions": ["europe-west3"]})
+    us_bucket = gcp.storage.Bucket("archive-us", location="US", opts=_opts(None, ignore_changes=[]))
+    gcp.pubsub.Subscription("archive", topic=topic.id, cloud_storage_config={"bucket": us_bucket.name})
+    aws.dynamodb.GlobalTable("accounts", name="accounts", replicas=[{"region_name": "us-east-1"}])
+
+
+@program(
+    "AWS Local Zones abroad are not their parent region's country",
+    {"aws:region": "us-east-1", "aws:defaultTags": {"tags": {**TAGS, "strata:jurisdiction": "us"}}},
+    {(PIJ, "queretaro"), (PIJ, "unknown-zone")},
+    policy={"pool-in-jurisdiction": {"environments": {f"{PROJECT}/{STACK}": ["us"]}}},
+)
+def p_red_local_zones() -> None:
+    aws.ebs.Volume("boston", availability_zone="us-east-1-bos-1a", size=10)
+    aws.ebs.Volume("queretaro", availability_zone="us-east-1-qro-1a", size=10)
+    aws.ebs.Volume("unknown-zone", availability_zone="us-east-1-zzz-1a", size=10)
+
+
+@program(
+    "GCP self links and cluster paths read as the provider reads them",
+    GCP_EU,
+    {(PIJ, "vm"), (PIJ, "extra")},
+)
+def p_red_gcp_paths() -> None:
+    gcp.compute.Instance(
+        "vm",
+        zone="projects/p/regions/europe-west3/zones/us-central1-a",
+        machine_type="e2-small",
+        boot_disk={"initialize_params": {"image": "debian-12"}},
+        network_interfaces=[{}],
+    )
+    gcp.container.NodePool(
+        "extra",
+        cluster="regions/europe-west3/projects/p-team/locations/us-central1/clusters/legacy",
+        node_config={
+            "service_account": "nodes@p-team.iam.gserviceaccount.com",
+            "workload_metadata_config": {"mode": "GKE_METADATA"},
+            "resource_labels": LABELS,
+        },
+    )
+
+
+@program(
+    "a stack the central config does not name, its labels claiming the US",
+    {"aws:region": "us-east-1", "aws:defaultTags": {"tags": {**TAGS, "strata:jurisdiction": "us"}}},
+    {(PIJ, "ledger")},
+    stack="team-prod-2",
+)
+def p_red_renamed_stack() -> None:
+    aws.s3.Bucket("ledger")
+
+
+@program(
+    "a bucket in the US with a tag known only at apply: still a definite violation",
+    AWS_EU,
+    {(PIJ, "ledger")},
+)
+def p_red_unknown_tag_does_not_defer() -> None:
+    build = aws.ssm.Parameter("build", type="String", value="1")
+    aws.s3.Bucket("ledger", region="us-east-1", tags={"build": build.version.apply(str)})
+
+
+@program(
+    "an S3 provider pointed at a non-AWS endpoint: where the data lands cannot be established",
+    AWS_EU,
+    {(PIJ, "ledger")},
+)
+def p_red_custom_endpoint() -> None:
+    lying = aws.Provider(
+        "frankfurt",
+        region="eu-central-1",
+        default_tags={"tags": TAGS},
+        endpoints=[{"s3": "https://s3.us-east-005.example.com"}],
+    )
+    aws.s3.Bucket("ledger", opts=_opts(lying))
+
+
+@program(
+    "a node group on an external template whose version comes from ours; an ASG override on it; a "
+    "pod-identity add-on on another cluster",
+    AWS_EU,
+    {(NMP, "workers"), (NMP, "batch"), (WID, "apps")},
+)
+def p_red_wiring_that_is_not() -> None:
+    strict = aws.ec2.LaunchTemplate(
+        "strict", metadata_options={"http_tokens": "required", "http_put_response_hop_limit": 1}
+    )
+    key = aws.kms.Key("apps-key")
+    cluster = aws.eks.Cluster(
+        "apps",
+        role_arn="arn:aws:iam::111122223333:role/eks",
+        version="1.35",
+        vpc_config={"subnet_ids": ["subnet-1"], "endpoint_public_access": False},
+        encryption_config={"provider": {"key_arn": key.arn}, "resources": ["secrets"]},
+    )
+    aws.eks.Addon(
+        "legacy-pod-identity", cluster_name="legacy", addon_name="eks-pod-identity-agent", tags={"x": cluster.name}
+    )
+    aws.eks.NodeGroup(
+        "workers",
+        cluster_name=cluster.name,
+        node_role_arn="arn:aws:iam::111122223333:role/nodes",
+        subnet_ids=["subnet-1"],
+        scaling_config={"min_size": 1, "max_size": 2, "desired_size": 1},
+        launch_template={"id": "lt-0legacy", "version": strict.latest_version.apply(str)},
+    )
+    aws.autoscaling.Group(
+        "batch",
+        min_size=1,
+        max_size=3,
+        mixed_instances_policy={
+            "launch_template": {
+                "launch_template_specification": {"launch_template_id": strict.id},
+                "overrides": [{"launch_template_specification": {"launch_template_id": "lt-0legacy"}}],
+            }
+        },
+    )
+
+
+@program(
+    "an inline GKE node pool pinned to an unsupported version",
+    GCP_EU,
+    {(SKV, "apps")},
+)
+def p_red_inline_node_pool_version() -> None:
+    gke(
+        "apps",
+        node_config=None,
+        remove_default_node_pool=None,
+        node_pools=[
+            {
+                "name": "legacy",
+                "version": "1.30.9-gke.1000",
+                "node_config": {
+                    "service_account": "nodes@p.iam.gserviceaccount.com",
+                    "workload_metadata_config": {"mode": "GKE_METADATA"},
+                },
+            }
+        ],
+    )
+
+
+@program(
+    "an attached cluster registered in Frankfurt, and EKS hybrid nodes behind a Frankfurt control plane",
+    {**AWS_EU, **GCP_EU},
+    {(PIJ, "attached"), (DCR, "risk-attached"), (PIJ, "hybrid"), (DCR, "risk-hybrid")},
+)
+def p_red_clusters_that_run_elsewhere() -> None:
+    attached = gcp.container.AttachedCluster(
+        "attached",
+        location="europe-west3",
+        distribution="eks",
+        platform_version="1.35.0-gke.1",
+        fleet={"project": "projects/1"},
+        oidc_config={"issuer_url": "https://oidc.eks.us-east-1.amazonaws.com/id/ABC"},
+    )
+    namespace("risk-attached", k8s.Provider("via-gateway", kubeconfig=attached.name.apply(lambda n: f"server: {n}")))
+    key = aws.kms.Key("hybrid-key")
+    hybrid = aws.eks.Cluster(
+        "hybrid",
+        role_arn="arn:aws:iam::111122223333:role/eks",
+        version="1.35",
+        vpc_config={"subnet_ids": ["subnet-1"], "endpoint_public_access": False},
+        encryption_config={"provider": {"key_arn": key.arn}, "resources": ["secrets"]},
+        remote_network_config={"remote_node_networks": {"cidrs": ["10.200.0.0/16"]}},
+    )
+    aws.eks.Addon("hybrid-pod-identity", cluster_name=hybrid.name, addon_name="eks-pod-identity-agent")
+    namespace("risk-hybrid", k8s.Provider("hybrid", kubeconfig=hybrid.endpoint))
+
+
+@program(
+    "transforms move resources to the US and a namespace to a US cluster after the fact",
+    AWS_MULTI,
+    {(PIJ, "ledger"), (PIJ, "accounts"), (DCR, "risk")},
+    policy={"pool-in-jurisdiction": {"environments": {f"{PROJECT}/{STACK}": ["eu"]}}},
+)
+def p_red_transforms() -> None:
+    eu = eks("apps")
+    us = k8s.Provider("us", kubeconfig=aws.eks.Cluster.get("us-cluster", "prod-us").endpoint)
+
+    def move(args: pulumi.ResourceTransformArgs) -> pulumi.ResourceTransformResult | None:
+        if args.type_ == "aws:s3/bucket:Bucket":
+            return pulumi.ResourceTransformResult({**args.props, "region": "us-east-1"}, args.opts)
+        if args.type_ == "kubernetes:core/v1:Namespace":
+            return pulumi.ResourceTransformResult(
+                args.props, pulumi.ResourceOptions.merge(args.opts, pulumi.ResourceOptions(provider=us))
+            )
+        return None
+
+    pulumi.runtime.register_resource_transform(move)
+    aws.s3.Bucket("ledger")
+    table_opts = pulumi.ResourceOptions(
+        transforms=[lambda a: pulumi.ResourceTransformResult({**a.props, "region": "us-west-2"}, a.opts)]
+    )
+    aws.dynamodb.Table("accounts", hash_key="id", attributes=[{"name": "id", "type": "S"}], opts=table_opts)
+    namespace("risk", eu)
+
+
+@program(
+    "a kubeconfig behind 160 local commands in 8 fully connected layers: answered, not hung",
+    AWS_EU,
+    {(DCR, "risk")},
+)
+def p_red_kubeconfig_trace_blowup() -> None:
+    previous: list[command.local.Command] = []
+    for layer in range(8):
+        previous = [
+            command.local.Command(f"step-{layer}-{i}", create="true", triggers=[c.stdout for c in previous])
+            for i in range(20)
+        ]
+    kubeconfig = pulumi.Output.all(*[c.stdout for c in previous]).apply("".join)
+    namespace("risk", k8s.Provider("apps", kubeconfig=kubeconfig))
+
+
+class JumpSite(pulumi.ComponentResource):
+    """A 'site' in Germany whose cluster is reached through a chain of SSH hops from a US VM."""
+
+    def __init__(self, name: str, hops: int) -> None:
+        super().__init__("team:infra:Site", name, {"strata": {"substrate": "bareMetal", "site": name, "country": "DE"}})
+        us = aws.Provider(f"{name}-us", region="us-east-1", default_tags={"tags": MULTI_TAGS})
+        host = aws.ec2.Instance(
+            f"{name}-host",
+            ami="ami-1",
+            instance_type="m7i.large",
+            metadata_options={"http_tokens": "required", "http_put_response_hop_limit": 1},
+            opts=pulumi.ResourceOptions(parent=self, provider=us),
+        )
+        address: Any = host.public_ip
+        for i in range(hops):
+            hop = command.remote.Command(
+                f"{name}-hop{i}",
+                connection={"host": address, "user": "ops"},
+                create="cat /etc/rancher/rke2/rke2.yaml",
+                opts=pulumi.ResourceOptions(parent=self),
+            )
+            address = hop.stdout
+        self.k8s = k8s.Provider(f"{name}-k8s", kubeconfig=hop.stdout, opts=pulumi.ResourceOptions(parent=self))
+        self.register_outputs({})
+
+
+@program(
+    "a cluster behind ten SSH hops from a US VM, inside a component claiming Germany",
+    AWS_MULTI,
+    {(DCR, "risk")},
+    policy=MULTI,
+)
+def p_red_ten_hops_from_a_us_vm() -> None:
+    namespace("risk", JumpSite("fra", 10).k8s)

@@ -48,20 +48,44 @@ def _provider_defaults(provider: str, settings: PolicyProviderResource | None) -
     return p.string_map({head: block}, path) if block is not None else {}
 
 
+def _prefixed(props: Mapping[str, Any], path: str, prefix: str) -> dict[str, str]:
+    """The entries of the label map at ``path`` whose keys carry ``prefix``. Other entries may be
+    anything, unknown included: only Strata's own keys are read (an unknown one raises)."""
+    node = p.get(props, path)
+    if node is None:
+        return {}
+    if isinstance(node, str):
+        try:
+            node = json.loads(node)
+        except json.JSONDecodeError:
+            raise p.Malformed(path, node, "an object of strings") from None
+    if not isinstance(node, Mapping):
+        raise p.Malformed(path, node, "an object of strings")
+    raw = p.unproxied(node)
+    out: dict[str, str] = {}
+    for key in raw:
+        if str(key).startswith(prefix):
+            value = node[key]  # read through the proxy: raises if unknown until apply
+            if not isinstance(value, str | int | float | bool):
+                raise p.Malformed(f"{path}.{key}", value, "a string")
+            out[str(key)] = str(value)
+    return out
+
+
 def labels_of(type_: str, props: Mapping[str, Any], settings: PolicyProviderResource | None) -> dict[str, str] | None:
     """Strata's ownership labels on a resource, keys without the provider's prefix (``owner``);
     None for a type that carries no labels."""
     facts = type_facts(type_)
     if facts is None or facts.labels_path is None:
         return None
+    prefix = facts.label_prefix
     merged: dict[str, str] = {}
     if facts.default_labels:
-        merged.update(_provider_defaults(facts.provider, settings))
+        merged.update({k: v for k, v in _provider_defaults(facts.provider, settings).items() if k.startswith(prefix)})
         if facts.provider == "aws":
-            merged.update(p.string_map(props, "tagsAll"))
-    merged.update(p.string_map(props, facts.labels_path))
-    prefix = facts.label_prefix
-    return {k[len(prefix) :]: v for k, v in merged.items() if k.startswith(prefix)}
+            merged.update(_prefixed(props, "tagsAll", prefix))
+    merged.update(_prefixed(props, facts.labels_path, prefix))
+    return {k[len(prefix) :]: v for k, v in merged.items()}
 
 
 def component_claims(props: Mapping[str, Any] | None) -> dict[str, str]:
