@@ -1293,3 +1293,94 @@ class JumpSite(pulumi.ComponentResource):
 )
 def p_red_ten_hops_from_a_us_vm() -> None:
     namespace("risk", JumpSite("fra", 10).k8s)
+
+
+# ---------------------------------------------------------------- compliant programs the pack must not reject
+
+
+@program("personal-eu data in a Helm release and a Deployment on EU clusters (EKS and GKE)", {**AWS_EU, **GCP_EU})
+def p_ok_classed_workloads_on_eu_clusters() -> None:
+    k8s.helm.v3.Release(
+        "ledger-db", chart="postgresql", values={"primary": {"podLabels": PERSONAL}}, opts=_opts(eks("apps"))
+    )
+    k8s.apps.v1.Deployment(
+        "ledger-api",
+        spec={
+            "selector": {"match_labels": PERSONAL},
+            "template": {"metadata": {"labels": PERSONAL}, "spec": {"containers": [{"name": "api", "image": "x"}]}},
+        },
+        opts=_opts(gke_provider(gke("gapps"))),
+    )
+
+
+@program(
+    "a bare-metal site pinned centrally in Germany, claimed as Germany",
+    AWS_EU,
+    policy={
+        "pool-in-jurisdiction": {"environments": {f"{PROJECT}/{STACK}": ["eu"]}, "sites": {"fra-dc1": "DE"}},
+        "data-class-residency": {"sites": {"fra-dc1": "DE"}},
+    },
+)
+def p_ok_pinned_site_matches_its_claim() -> None:
+    namespace("risk", Site("fra-dc1", "DE").k8s)
+
+
+class AppCluster(pulumi.ComponentResource):
+    """A team's own component wrapping a compliant EKS cluster, exposing its kubeconfig."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__("team:platform:AppCluster", name, None)
+        key = aws.kms.Key(f"{name}-key", opts=pulumi.ResourceOptions(parent=self))
+        cluster = aws.eks.Cluster(
+            f"{name}-eks",
+            role_arn="arn:aws:iam::111122223333:role/eks",
+            version="1.35",
+            vpc_config={"subnet_ids": ["subnet-1"], "endpoint_public_access": False},
+            encryption_config={"provider": {"key_arn": key.arn}, "resources": ["secrets"]},
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        aws.eks.Addon(
+            f"{name}-pod-identity",
+            cluster_name=cluster.name,
+            addon_name="eks-pod-identity-agent",
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        self.kubeconfig = pulumi.Output.all(cluster.name, cluster.endpoint).apply(lambda a: f"{a[0]} {a[1]}")
+        self.register_outputs({"kubeconfig": self.kubeconfig})
+
+
+@program("a namespace on a cluster wrapped in the team's own component, built from its outputs", AWS_EU)
+def p_ok_cluster_inside_a_component() -> None:
+    namespace("risk", k8s.Provider("apps", kubeconfig=AppCluster("apps").kubeconfig))
+
+
+@program("keys, registries and secrets pinned to EU locations, a dataset in the EU multi-region", GCP_EU)
+def p_ok_gcp_eu_locations() -> None:
+    # (KMS's `europe` multi-region is judged as any European region, London and Zurich included,
+    # until its region list is read off Google's page: see the catalog's multiRegions.)
+    ring = gcp.kms.KeyRing("keys", location="europe-west3")
+    gcp.kms.CryptoKey("key", key_ring=ring.id)
+    gcp.artifactregistry.Repository("images", repository_id="images", format="DOCKER", location="europe-west3")
+    gcp.secretmanager.Secret(
+        "api", secret_id="api", replication={"user_managed": {"replicas": [{"location": "europe-west1"}]}}
+    )
+    gcp.bigquery.Dataset("analytics", dataset_id="analytics", location="EU")
+
+
+@program("a table replicated to Ireland and a bucket replicated to another bucket of the stack in Ireland", AWS_EU)
+def p_ok_aws_copies_inside_the_eu() -> None:
+    aws.dynamodb.Table(
+        "balances",
+        hash_key="id",
+        attributes=[{"name": "id", "type": "S"}],
+        billing_mode="PAY_PER_REQUEST",
+        replicas=[{"region_name": "eu-west-1"}],
+    )
+    source = aws.s3.Bucket("ledger")
+    target = aws.s3.Bucket("ledger-copy", region="eu-west-1")
+    aws.s3.BucketReplicationConfig(
+        "ledger-repl",
+        bucket=source.id,
+        role="arn:aws:iam::111122223333:role/repl",
+        rules=[{"status": "Enabled", "destination": {"bucket": target.arn}}],
+    )
