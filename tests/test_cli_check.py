@@ -158,3 +158,52 @@ def test_bare_metal_cluster_past_end_of_support(tmp_path: Path) -> None:
     code, doc = _check(tmp_path, env)
     assert code == 1
     assert _rules(doc) == {("supported-kubernetes-version", "core")}
+
+
+CENTRAL = Path(__file__).resolve().parents[1] / "policies" / "config.json"
+
+
+@pytest.mark.parametrize("stack", ["eu-prod", "eu-prod-gcp", "fra-onprem"])
+def test_the_example_stacks_pass_under_the_platforms_central_config(stack: str) -> None:
+    result = RUN.invoke(
+        app, ["check", stack, "--format", "json", "--as-of", "2026-11-23", "--policy-config", str(CENTRAL)]
+    )
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["violations"] == []
+
+
+def test_a_stack_file_cannot_widen_its_own_jurisdiction_past_the_central_config(tmp_path: Path) -> None:
+    env = stack_environment("eu-prod")
+    env["jurisdiction"] = ["eu", "us"]
+    env["pools"][0]["substrate"]["aws"]["region"] = "us-east-1"
+    path = tmp_path / "Pulumi.eu-prod.yaml"  # the same stack name the central config governs
+    path.write_text(yaml.safe_dump({"config": {"platform:environment": env}}), encoding="utf-8")
+    args = ["check", str(path), "--format", "json", "--as-of", "2026-11-23"]
+    self_declared = RUN.invoke(app, args)
+    assert self_declared.exit_code == 0, self_declared.output  # no central config: the file's own promise
+    governed = RUN.invoke(app, [*args, "--policy-config", str(CENTRAL)])
+    assert governed.exit_code == 1
+    flagged = {name for policy, name in _rules(json.loads(governed.stdout)) if policy == "pool-in-jurisdiction"}
+    assert {"eu-core-vpc", "payments-eks", "analytics-eks"} <= flagged
+
+
+def test_a_team_project_is_checked_by_running_its_own_program(tmp_path: Path) -> None:
+    (tmp_path / "Pulumi.yaml").write_text("name: payments\nruntime: python\n")
+    (tmp_path / "__main__.py").write_text(
+        "import pulumi_aws as aws\naws.s3.Bucket('ledger')\naws.sqs.Queue('events', region='eu-west-1')\n"
+    )
+    tags = {"strata:owner": "payments", "strata:environment": "team-prod", "strata:jurisdiction": "eu"}
+    stack = tmp_path / "Pulumi.team-prod.yaml"
+    stack.write_text(yaml.safe_dump({"config": {"aws:region": "us-east-1", "aws:defaultTags": {"tags": tags}}}))
+    policy = tmp_path / "policy.json"
+    policy.write_text(json.dumps({"pool-in-jurisdiction": {"environments": {"payments/team-prod": ["eu"]}}}))
+    result = RUN.invoke(app, ["check", str(stack), "--format", "json", "--policy-config", str(policy)])
+    assert result.exit_code == 1, result.output
+    doc = json.loads(result.stdout)
+    assert doc["environment"] == "team-prod"
+    # the bucket follows the default provider made from aws:region; the queue names its own region
+    assert _rules(doc) == {("pool-in-jurisdiction", "ledger")}
+    (tmp_path / "__main__.py").write_text("raise RuntimeError('the program itself fails')\n")
+    broken = RUN.invoke(app, ["check", str(stack), "--format", "json"])
+    assert broken.exit_code == 2
+    assert "the program itself fails" in broken.stdout
