@@ -148,11 +148,12 @@ class StackGraph:
             if unknown or value:
                 extra.add(Location(f"anywhere: {why} ({path})", frozenset()))
         own = self._own_place(r, facts)
-        if own is None and not extra and (facts.also and not (facts.at or facts.fallback or facts.default)):
-            return None  # a type placed only by what it copies to, copying nowhere
+        if own is None and not extra:
+            return None  # a type placed only by what it copies to (a subscription), copying nowhere
         return (own or frozenset()) | extra
 
     def _own_place(self, r: PolicyResource, facts: TypeFacts) -> Places | None:
+        """Where the resource itself is (None for a type with no place of its own)."""
         provider = facts.provider
         if not (facts.at or facts.fallback or facts.default or facts.otherwise):
             return None
