@@ -99,7 +99,7 @@ def check(args: ResourceValidationArgs, report: ReportViolation) -> None:
     for v in _versions(args):
         if v.lifecycle is None:
             report(
-                f"Kubernetes version {v.minor or '(unset: the provider picks one)'} at {v.path} is not one the "
+                f"Kubernetes version {v.minor or '(unset: the provider picks one)'} ({v.path}) is not one the "
                 f"catalog knows for {v.provider}; pin a supported minor version",
                 None,
             )
@@ -107,7 +107,7 @@ def check(args: ResourceValidationArgs, report: ReportViolation) -> None:
         stage = v.lifecycle.stage(day)
         if stage not in allowed:
             report(
-                f"Kubernetes {v.minor} at {v.path} on {v.provider} is {stage.value} as of {day} "
+                f"Kubernetes {v.minor} on {v.provider} ({v.path}) is {stage.value} as of {day} "
                 f"(end of standard support {v.lifecycle.end_of_standard})",
                 None,
             )
@@ -122,7 +122,7 @@ def warn(args: ResourceValidationArgs, report: ReportViolation) -> None:
         left = (v.lifecycle.end_of_standard - day).days
         if left <= days:
             report(
-                f"Kubernetes {v.minor} at {v.path} on {v.provider} leaves standard support in {left} days "
+                f"Kubernetes {v.minor} on {v.provider} ({v.path}) leaves standard support in {left} days "
                 f"({v.lifecycle.end_of_standard}); plan the upgrade",
                 None,
             )
