@@ -1384,3 +1384,58 @@ def p_ok_aws_copies_inside_the_eu() -> None:
         role="arn:aws:iam::111122223333:role/repl",
         rules=[{"status": "Enabled", "destination": {"bucket": target.arn}}],
     )
+
+
+# ---------------------------------------------------------------- a lie and an early warning for the remaining rules
+
+SOON = "kubernetes-version-end-of-support-soon (advisory)"
+
+
+@program(
+    "a GKE cluster whose control plane is current but whose nodes pin an expired version; an EKS "
+    "cluster on 1.34, whose standard support ends within 90 days",
+    {**AWS_EU, **GCP_EU},
+    {(SKV, "current-master"), (SOON, "ending"), (SOON, "ending-nodes")},
+)
+def p_versions_that_hide_and_versions_that_end() -> None:
+    gke("current-master", node_version="1.30.5-gke.1000")
+    key = aws.kms.Key("ending-key")
+    cluster = aws.eks.Cluster(
+        "ending",
+        role_arn="arn:aws:iam::111122223333:role/eks",
+        version="1.34",
+        vpc_config={"subnet_ids": ["subnet-1"], "endpoint_public_access": False},
+        encryption_config={"provider": {"key_arn": key.arn}, "resources": ["secrets"]},
+    )
+    aws.eks.Addon("ending-pod-identity", cluster_name=cluster.name, addon_name="eks-pod-identity-agent")
+    template = aws.ec2.LaunchTemplate(
+        "ending-nodes-template", metadata_options={"http_tokens": "required", "http_put_response_hop_limit": 1}
+    )
+    aws.eks.NodeGroup(
+        "ending-nodes",
+        cluster_name=cluster.name,
+        node_role_arn="arn:aws:iam::111122223333:role/nodes",
+        subnet_ids=["subnet-1"],
+        scaling_config={"min_size": 1, "max_size": 2, "desired_size": 1},
+        version="1.34",
+        launch_template={"id": template.id, "version": "1"},
+    )
+
+
+@program(
+    "a GKE cluster that names Calico but leaves enforcement off, without Dataplane V2",
+    GCP_EU,
+    {(CNP, "calico-off")},
+)
+def p_gke_network_policy_named_but_off() -> None:
+    gke("calico-off", datapath_provider=None, network_policy={"enabled": False, "provider": "CALICO"})
+
+
+@program(
+    "ownership tags without Strata's prefix are not Strata's labels",
+    {"aws:region": "eu-central-1", "aws:defaultTags": {"tags": {"owner": "payments", "environment": "team-prod"}}},
+    {(RLB, "ledger"), (PIJ, "ledger")},
+    policy={"pool-in-jurisdiction": {}},  # no central config: only a Strata label could promise a jurisdiction
+)
+def p_labels_without_the_prefix() -> None:
+    aws.s3.Bucket("ledger", tags={"jurisdiction": "eu"})
