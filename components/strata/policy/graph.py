@@ -235,9 +235,10 @@ class StackGraph:
         settings = r.provider.props
         url: Any = None
         if facts.provider == "aws":
-            endpoints = p.unproxied(p.get(settings, "endpoints"))
-            if isinstance(endpoints, str):  # a default provider's settings arrive as JSON text
-                endpoints = _json_or_none(endpoints)
+            try:
+                endpoints = p.unproxied(p.decoded(settings, "endpoints", "a list of endpoint objects"))
+            except p.Malformed:
+                endpoints = None
             for entry in endpoints if isinstance(endpoints, list) else [endpoints] if endpoints else []:
                 if isinstance(entry, Mapping) and entry.get(service):
                     url = entry[service]
@@ -399,12 +400,3 @@ class StackGraph:
             out.append(c)
             todo.extend(self.children.get(c.urn, []))
         return out
-
-
-def _json_or_none(text: str) -> Any:
-    import json
-
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError:
-        return None

@@ -12,7 +12,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from typing import Any
 
@@ -39,26 +38,16 @@ def _provider_defaults(provider: str, settings: PolicyProviderResource | None) -
     if path is None or settings is None:
         return {}
     head = path.split(".")[0]
-    block = p.get(settings.props, head)
-    if isinstance(block, str):  # the engine hands a default provider's object settings as JSON text
-        try:
-            block = json.loads(block)
-        except json.JSONDecodeError:
-            raise p.Malformed(f"{head} (provider {settings.name})", block, "an object") from None
+    block = p.decoded(settings.props, head, "an object")
     return p.string_map({head: block}, path) if block is not None else {}
 
 
 def _prefixed(props: Mapping[str, Any], path: str, prefix: str) -> dict[str, str]:
     """The entries of the label map at ``path`` whose keys carry ``prefix``. Other entries may be
     anything, unknown included: only Strata's own keys are read (an unknown one raises)."""
-    node = p.get(props, path)
+    node = p.decoded(props, path, "an object of strings")
     if node is None:
         return {}
-    if isinstance(node, str):
-        try:
-            node = json.loads(node)
-        except json.JSONDecodeError:
-            raise p.Malformed(path, node, "an object of strings") from None
     if not isinstance(node, Mapping):
         raise p.Malformed(path, node, "an object of strings")
     raw = p.unproxied(node)

@@ -164,14 +164,21 @@ def entries(props: Mapping[str, Any] | None, path: str) -> Iterator[tuple[str, M
         yield f"{path}[{i}]", entry
 
 
-def string_map(props: Mapping[str, Any] | None, path: str) -> dict[str, str]:
-    """A map of strings (tags, labels). Provider config may carry it JSON-encoded."""
+def decoded(props: Mapping[str, Any] | None, path: str, expected: str) -> Any:
+    """An object or list property, which a default provider's settings carry as JSON text (the
+    engine hands them to policies as strings): the text is decoded, undecodable text is Malformed."""
     value = get(props, path)
     if isinstance(value, str):
         try:
-            value = json.loads(value)
+            return json.loads(value)
         except json.JSONDecodeError:
-            raise Malformed(path, value, "an object of strings") from None
+            raise Malformed(path, value, expected) from None
+    return value
+
+
+def string_map(props: Mapping[str, Any] | None, path: str) -> dict[str, str]:
+    """A map of strings (tags, labels), decoded if it arrives as JSON text."""
+    value = decoded(props, path, "an object of strings")
     if value is None:
         return {}
     if not isinstance(value, Mapping):

@@ -98,8 +98,3 @@ def type_facts(token: str) -> TypeFacts | None:
 
 def all_types() -> dict[str, TypeFacts]:
     return dict(_table())
-
-
-def label_prefix(provider: str) -> str:
-    """How Strata's ownership labels are spelled on this provider's resources (``strata:`` / ``strata-``)."""
-    return str(_hand()["labelPrefix"].get(provider, ""))
