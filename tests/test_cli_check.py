@@ -125,7 +125,7 @@ def test_markdown_summary(tmp_path: Path) -> None:
     assert "| mandatory | `supported-kubernetes-version` | `payments-eks` |" in result.stdout
 
 
-def test_a_crashing_pack_is_a_failed_check_not_a_pass(tmp_path: Path) -> None:
+def test_a_crashing_pack_is_an_internal_error_never_a_pass_nor_a_verdict(tmp_path: Path) -> None:
     pack = tmp_path / "pack"
     pack.mkdir()
     (pack / "PulumiPolicy.yaml").write_text("runtime: python\n")
@@ -135,8 +135,8 @@ def test_a_crashing_pack_is_a_failed_check_not_a_pass(tmp_path: Path) -> None:
         "PolicyPack('crashy', [StackValidationPolicy('boom', 'always crashes', boom)], EnforcementLevel.MANDATORY)\n"
     )
     result = RUN.invoke(app, ["check", "eu-prod", "--policy-pack", str(pack)])
-    assert result.exit_code == 1
-    assert "policy pack failed, no verdict" in result.stderr
+    assert result.exit_code == 3
+    assert "internal error" in result.stderr and "policy pack failed, no verdict" in result.stderr
 
 
 def test_bare_metal_site_country_is_judged_like_a_cloud_region(tmp_path: Path) -> None:

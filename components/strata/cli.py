@@ -1,34 +1,47 @@
 """The ``strata`` command line (DESIGN.md, "The command line" — a contract).
 
 ``strata plan STACK|PATH [--format text|json|markdown|preview-json]`` runs the stack's Pulumi
-program offline under Pulumi's mocks and prints what would be built. Exit 0 on success, 2 when the
-spec is invalid (every problem is printed, nothing is planned).
+program offline under Pulumi's mocks and prints what would be built. ``strata check`` adds the
+policy pack's verdicts.
+
+Exit codes, the same in both commands (CI reads them):
+
+- 0: planned (``check``: no mandatory policy violated);
+- 1: ``check`` only, a mandatory policy is violated — never anything else;
+- 2: the input is invalid (every problem is printed with its path; nothing is planned);
+- 3: an internal error — a bug in Strata or in the policy pack, never a verdict on the stack;
+- 130: interrupted.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import enum
+import functools
 import json
 import sys
-from collections.abc import Mapping
+import traceback
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar, cast
 
+import click
 import typer
-import yaml
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 from rich.tree import Tree
 
 from strata.declarations.errors import Problem, SpecError
+from strata.declarations.models import EnvironmentArgs
 from strata.declarations.stackfile import (
     ENVIRONMENT_SUFFIX,
     decode_config_value,
     find_environment_key,
     read_stack_config,
 )
+from strata.declarations.yamlfile import read_yaml
 from strata.default_providers import OFFLINE_SECRET, with_default_providers
 from strata.offline import OfflineRun, config_for, program_file, run_offline
 from strata.report import plan_document, plan_markdown, preview_document
@@ -36,6 +49,35 @@ from strata.report import plan_document, plan_markdown, preview_document
 EXIT_OK = 0
 EXIT_VIOLATION = 1
 EXIT_INVALID = 2
+EXIT_INTERNAL = 3
+EXIT_INTERRUPTED = 130
+
+_Command = TypeVar("_Command", bound=Callable[..., None])
+
+
+def _exit_codes(command: _Command) -> _Command:
+    """Give a command the contract's exit codes: an exception nobody handled is a bug (3), with
+    its trace on stderr, and an interrupt is 130 — neither may ever read as a verdict (1)."""
+
+    @functools.wraps(command)
+    def run(*args: Any, **kwargs: Any) -> None:
+        try:
+            command(*args, **kwargs)
+        except (typer.Exit, click.exceptions.ClickException):
+            raise
+        except KeyboardInterrupt:
+            typer.echo("strata: interrupted", err=True)
+            raise typer.Exit(EXIT_INTERRUPTED) from None
+        except Exception:
+            typer.echo(
+                "strata: internal error (exit 3). This is a bug in Strata, not a verdict on the stack; "
+                "please report it with this trace:\n" + traceback.format_exc(),
+                err=True,
+            )
+            raise typer.Exit(EXIT_INTERNAL) from None
+
+    return cast("_Command", run)
+
 
 app = typer.Typer(
     name="strata",
@@ -96,13 +138,32 @@ def resolve_stack(ref: str, cwd: Path | None = None) -> StackRef:
     root = _project_root(cwd)
     stacks_dir = cwd / "stacks"
     if root is not None:
-        project = yaml.safe_load((root / "Pulumi.yaml").read_text(encoding="utf-8")) or {}
-        stacks_dir = root / str(project.get("stackConfigDir", "."))
+        project = _project_file(root)
+        stacks_dir = root / str(project.get("stackConfigDir") or ".")
     path = stacks_dir / f"Pulumi.{ref}.yaml"
     if path.is_file():
         return StackRef(path, ref)
+    if candidate.is_dir():
+        raise SpecError(
+            [
+                Problem(
+                    "STACK",
+                    "is a directory; give a stack file (a Pulumi.<stack>.yaml) or a stack name under stacks/",
+                    ref,
+                )
+            ],
+            ref,
+        )
     known = sorted(p.name[len("Pulumi.") : -len(".yaml")] for p in stacks_dir.glob("Pulumi.*.yaml"))
     raise SpecError([Problem("STACK", f"no stack file {path}; stacks here: {', '.join(known) or 'none'}", ref)], ref)
+
+
+def _project_file(root: Path) -> dict[str, Any]:
+    """The project's ``Pulumi.yaml``, read under the same rules as a stack file."""
+    project = read_yaml(root / "Pulumi.yaml")
+    if not isinstance(project, dict):
+        raise SpecError([Problem("(file)", "a Pulumi.yaml must be a mapping")], str(root / "Pulumi.yaml"))
+    return project
 
 
 def offline_config(
@@ -121,19 +182,28 @@ def offline_config(
             secrets.append(name)
         elif name != key:
             config[name] = value if isinstance(value, str) else json.dumps(value)
-    if environment is not None:
-        config.update(config_for(key, environment))
-    pools = environment.get("pools") if isinstance(environment, dict) else None
-    for pool in pools if isinstance(pools, list) else []:
-        bm = (pool.get("substrate") or {}).get("bareMetal") if isinstance(pool, dict) else None
-        if isinstance(bm, dict):
-            ssh = bm.get("ssh")
-            secret = ssh.get("privateKeySecret", "sshPrivateKey") if isinstance(ssh, dict) else "sshPrivateKey"
-            name = f"{project}:{secret}"
+    if environment is None:
+        return config, secrets
+    config.update(config_for(key, environment))
+    for pool in _environment_args(environment).pools:
+        site = pool.substrate.bare_metal
+        if site is not None:
+            name = f"{project}:{site.ssh.private_key_secret}"
             config.setdefault(name, OFFLINE_SECRET)
             if name not in secrets:
                 secrets.append(name)
     return config, secrets
+
+
+def _environment_args(environment: Any) -> EnvironmentArgs:
+    from pydantic import ValidationError
+
+    from strata.declarations.checks import problems_from_validation_error
+
+    try:
+        return EnvironmentArgs.model_validate(environment, by_alias=True, by_name=False)
+    except ValidationError as err:
+        raise SpecError(problems_from_validation_error(err)) from None
 
 
 @dataclass
@@ -161,12 +231,16 @@ def plan_stack(ref: StackRef, today: dt.date | None = None, *, any_program: bool
     program. With ``any_program``, any other stack file is run with its own project's Python
     program (a team repo, or a plain Pulumi program), as ``pulumi preview`` would run it."""
     from strata.program import main
+    from strata.validation import validate_environment
 
     stack_config = read_stack_config(ref.path)
     if any_program and not any(k.endswith(ENVIRONMENT_SUFFIX) for k in stack_config):
         return _plan_project_program(ref, stack_config)
     key = find_environment_key(stack_config, str(ref.path))
     environment = decode_config_value(stack_config[key])
+    # The whole declaration is valid before any other use of it (the program validates it again,
+    # as it must under the real engine; both give the same problems).
+    validate_environment(environment, today=today, source=str(ref.path))
     project = key.split(":", 1)[0]
     config, secret_keys = offline_config(key, environment, stack_config)
     try:
@@ -180,8 +254,8 @@ def plan_stack(ref: StackRef, today: dt.date | None = None, *, any_program: bool
 
 def _plan_project_program(ref: StackRef, stack_config: dict[str, Any]) -> Planned:
     root = _project_root(ref.path.resolve().parent)
-    project_file = yaml.safe_load((root / "Pulumi.yaml").read_text(encoding="utf-8")) if root else None
-    if root is None or not isinstance(project_file, dict):
+    project_file = _project_file(root) if root else None
+    if root is None or project_file is None:
         raise SpecError(
             [
                 Problem(
@@ -216,12 +290,12 @@ def _plan_project_program(ref: StackRef, stack_config: dict[str, Any]) -> Planne
 def _print_problems(err: SpecError, fmt: str) -> None:
     if fmt in ("json", "preview-json"):
         doc = {"error": "invalid spec", "source": err.source, "problems": [p.as_dict() for p in err.problems]}
-        typer.echo(json.dumps(doc, indent=2, default=str))
+        typer.echo(json.dumps(doc, indent=2, allow_nan=False))
         return
     console = Console(stderr=True, highlight=False, soft_wrap=True)
-    console.print(f"[bold red]invalid spec[/] {err.source or ''}: {len(err.problems)} problem(s)")
+    console.print(f"[bold red]invalid spec[/] {escape(err.source or '')}: {len(err.problems)} problem(s)")
     for p in err.problems:
-        console.print(f"  [bold]{p.path}[/]: {str(p).partition(': ')[2]}", markup=True)
+        console.print(f"  [bold]{escape(p.path)}[/]: {escape(str(p)[len(p.path) + 2 :])}")
     console.print("Nothing was planned.")
 
 
@@ -229,7 +303,19 @@ def _money(x: float) -> str:
     return f"${x:,.0f}"
 
 
+def _escaped(value: Any) -> Any:
+    """``value`` with every text in it escaped, so no name or owner is read as console markup."""
+    if isinstance(value, str):
+        return escape(value)
+    if isinstance(value, dict):
+        return {k: _escaped(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_escaped(v) for v in value]
+    return value
+
+
 def _print_text(doc: dict[str, Any], console: Console) -> None:
+    doc = _escaped(doc)
     tree = Tree(
         f"[bold]{doc['environment']}[/]  owner {doc['owner']} · jurisdiction {', '.join(doc['jurisdictions'])}"
         f" · as of {doc['asOf']}"
@@ -292,6 +378,7 @@ def _print_text(doc: dict[str, Any], console: Console) -> None:
 
 
 @app.command()
+@_exit_codes
 def plan(
     stack: StackArg,
     format: Annotated[PlanFormat, typer.Option("--format", "-f", help="Output format.")] = PlanFormat.text,
@@ -306,11 +393,11 @@ def plan(
         raise typer.Exit(EXIT_INVALID) from None
     if format is PlanFormat.preview_json:
         config = offline_config(planned.key, planned.environment, planned.stack_config)[0]
-        typer.echo(json.dumps(preview_document(planned.engine_run(), config), indent=2))
+        typer.echo(json.dumps(preview_document(planned.engine_run(), config), indent=2, allow_nan=False))
         return
     doc = plan_document(planned.plan, planned.run)
     if format is PlanFormat.json:
-        typer.echo(json.dumps(doc, indent=2))
+        typer.echo(json.dumps(doc, indent=2, allow_nan=False))
     elif format is PlanFormat.markdown:
         typer.echo(plan_markdown(doc), nl=False)
     else:
@@ -380,6 +467,7 @@ def check_markdown(doc: dict[str, Any]) -> str:
 
 
 @app.command()
+@_exit_codes
 def check(
     stack: StackArg,
     format: Annotated[CheckFormat, typer.Option("--format", "-f", help="Output format.")] = CheckFormat.text,
@@ -391,7 +479,8 @@ def check(
 ) -> None:
     """The offline plan plus the policy pack, with the verdicts the engine would give.
 
-    Exit 0 when no mandatory policy is violated, 1 when one is, 2 when the spec is invalid."""
+    Exit 0 when no mandatory policy is violated, 1 when one is, 2 when the spec is invalid,
+    3 on an internal error (a bug: never a verdict)."""
     from strata.analyzer import PackError, analyze, pack_policies, reconcile_config, running_pack
 
     today = parse_as_of(as_of)
@@ -406,22 +495,23 @@ def check(
     except SpecError as err:
         _print_problems(err, format.value)
         raise typer.Exit(EXIT_INVALID) from None
-    except PackError as err:  # a crashing rule fails the check loudly; it never passes
-        typer.echo(f"policy pack failed, no verdict: {err}", err=True)
-        raise typer.Exit(EXIT_VIOLATION) from None
+    except PackError as err:  # a crashing rule fails the check loudly; it never passes, nor reads as a verdict
+        typer.echo(f"strata: internal error (exit 3): the policy pack failed, no verdict: {err}", err=True)
+        raise typer.Exit(EXIT_INTERNAL) from None
     doc = check_document(planned, verdicts)
     if format is CheckFormat.json:
-        typer.echo(json.dumps(doc, indent=2))
+        typer.echo(json.dumps(doc, indent=2, allow_nan=False))
     elif format is CheckFormat.markdown:
         typer.echo(check_markdown(doc), nl=False)
     else:
         console = Console(highlight=False, width=None if sys.stdout.isatty() else 200)
         for v in doc["violations"]:
             colour = "red" if v["level"] == "mandatory" else "yellow"
+            v = _escaped(v)
             console.print(f"[{colour}]{v['level']:<9}[/] [bold]{v['policy']}[/] {v['urn'] or '(stack)'}")
             console.print(f"          {v['message']}")
         console.print(
-            f"{doc['environment']}: {doc['resources']} resources, {doc['mandatory']} mandatory and "
+            f"{escape(doc['environment'])}: {doc['resources']} resources, {doc['mandatory']} mandatory and "
             f"{doc['advisory']} advisory violation(s)."
         )
     raise typer.Exit(EXIT_VIOLATION if doc["mandatory"] else EXIT_OK)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -44,8 +45,21 @@ class Problem:
     def as_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"path": self.path, "message": self.message}
         if self.value is not _MISSING:
-            out["value"] = self.value
+            out["value"] = _json_safe(self.value)
         return out
+
+
+def _json_safe(value: Any) -> Any:
+    """``value`` as JSON can hold it: a non-finite number or a non-JSON type as its repr."""
+    if isinstance(value, bool | int | str) or value is None:
+        return value
+    if isinstance(value, float):
+        return value if math.isfinite(value) else repr(value)
+    if isinstance(value, list | tuple):
+        return [_json_safe(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): _json_safe(v) for k, v in value.items()}
+    return show_value(value)
 
 
 class SpecError(ValueError):

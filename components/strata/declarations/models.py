@@ -19,6 +19,7 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    Strict,
     ValidationInfo,
     field_validator,
     model_validator,
@@ -83,6 +84,15 @@ def _cidr(value: str) -> str:
     return value
 
 
+#: The largest count a declaration may hold: what a provider's 32-bit integer fields take.
+INT32_MAX = 2**31 - 1
+
+# Numbers and flags are strict: YAML's ``true`` is not 1, ``"3"`` is not 3, ``2.0`` is not a count.
+# A float field takes an integer; NaN and infinities are refused for every field (``Spec``).
+Count = Annotated[int, Strict(), Field(le=INT32_MAX)]
+Amount = Annotated[float, Strict(), Field(le=INT32_MAX)]
+Flag = Annotated[bool, Strict()]
+
 Name = Annotated[str, AfterValidator(_dns_label)]
 DataClassName = Annotated[str, AfterValidator(_known_data_class)]
 JurisdictionName = Annotated[str, AfterValidator(_known_jurisdiction)]
@@ -100,6 +110,7 @@ class Spec(BaseModel):
         validate_by_name=True,
         validate_by_alias=True,
         serialize_by_alias=True,
+        allow_inf_nan=False,
     )
 
 
@@ -134,7 +145,7 @@ class AwsSubstrate(Spec):
     """An AWS region and how many of its availability zones the pool spans."""
 
     region: Annotated[str, AfterValidator(lambda v: _check_region("aws", v))]
-    zones: int = Field(3, ge=1, le=6)
+    zones: Count = Field(3, ge=1, le=6)
 
 
 class GcpSubstrate(Spec):
@@ -142,7 +153,7 @@ class GcpSubstrate(Spec):
 
     project: Annotated[str, Field(pattern=r"^[a-z][-a-z0-9]{4,28}[a-z0-9]$")]
     region: Annotated[str, AfterValidator(lambda v: _check_region("gcp", v))]
-    zones: int = Field(3, ge=1, le=4)
+    zones: Count = Field(3, ge=1, le=4)
 
 
 def _check_region(kind: str, region: str) -> str:
@@ -158,9 +169,9 @@ class Host(Spec):
 
     name: Name
     address: str
-    vcpus: int = Field(gt=0)
-    memory_gib: float = Field(gt=0)
-    gpus: int = Field(0, ge=0)
+    vcpus: Count = Field(gt=0)
+    memory_gib: Amount = Field(gt=0)
+    gpus: Count = Field(0, ge=0)
 
 
 class SshAccess(Spec):
@@ -168,7 +179,7 @@ class SshAccess(Spec):
     stack's secret config key ``privateKeySecret`` (``pulumi config set --secret sshPrivateKey``)."""
 
     user: str = Field(min_length=1)
-    port: int = Field(22, ge=1, le=65535)
+    port: Count = Field(22, ge=1, le=65535)
     private_key_secret: Annotated[str, Field(pattern=r"^[A-Za-z][A-Za-z0-9_.-]*$")] = "sshPrivateKey"
 
 
@@ -234,17 +245,17 @@ def _wrap_substrate(value: Any) -> Any:
 class Capacity(Spec):
     """A pool's budget: what all its clusters together may draw."""
 
-    vcpus: int = Field(ge=0)
-    memory_gib: float = Field(ge=0)
-    gpus: int = Field(0, ge=0)
+    vcpus: Count = Field(ge=0)
+    memory_gib: Amount = Field(ge=0)
+    gpus: Count = Field(0, ge=0)
 
 
 class Machine(Spec):
     """A machine shape; the planner picks the cheapest catalog type that satisfies it."""
 
-    vcpus: int = Field(gt=0)
-    memory_gib: float = Field(gt=0)
-    gpus: int = Field(0, ge=0)
+    vcpus: Count = Field(gt=0)
+    memory_gib: Amount = Field(gt=0)
+    gpus: Count = Field(0, ge=0)
 
 
 class NodePool(Spec):
@@ -253,8 +264,8 @@ class NodePool(Spec):
     name: Name
     machine: Machine
     # ``max`` is declared before ``min`` so that the bound check can name ``min`` in its path.
-    max: int = Field(gt=0)
-    min: int = Field(ge=0)
+    max: Count = Field(gt=0)
+    min: Count = Field(ge=0)
 
     @field_validator("min")
     @classmethod
@@ -269,8 +280,8 @@ class NodePool(Spec):
 
 
 class Quota(Spec):
-    cpu: float = Field(gt=0)
-    memory_gib: float = Field(gt=0)
+    cpu: Amount = Field(gt=0)
+    memory_gib: Amount = Field(gt=0)
 
 
 class Tenant(Spec):
@@ -293,8 +304,8 @@ class FrameworkSpec(Spec):
 
 
 class KafkaSpec(FrameworkSpec):
-    brokers: int = Field(3, ge=1)
-    storage_gib: int = Field(100, gt=0)
+    brokers: Count = Field(3, ge=1)
+    storage_gib: Count = Field(100, gt=0)
 
 
 class SparkSpec(FrameworkSpec):
@@ -306,8 +317,8 @@ class FlinkSpec(FrameworkSpec):
 
 
 class ElasticsearchSpec(FrameworkSpec):
-    nodes: int = Field(3, ge=1)
-    storage_gib: int = Field(100, gt=0)
+    nodes: Count = Field(3, ge=1)
+    storage_gib: Count = Field(100, gt=0)
 
 
 FRAMEWORK_KINDS = ("kafka", "spark", "flink", "elasticsearch")
@@ -358,7 +369,7 @@ class ControlPlane(Spec):
     """The control plane where the pool pays for it (bare metal). ``ha`` runs three servers with
     embedded etcd; unset, a cluster is HA when its node pools take more than three hosts."""
 
-    ha: bool | None = None
+    ha: Flag | None = None
 
 
 class KubernetesClusterArgs(Spec):

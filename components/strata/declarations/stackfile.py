@@ -7,9 +7,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from strata.declarations.errors import Problem, SpecError
+from strata.declarations.yamlfile import read_yaml
 
 ENVIRONMENT_SUFFIX = ":environment"
 
@@ -26,25 +25,26 @@ def find_environment_key(config: Mapping[str, Any], source: str | None = None) -
     return str(keys[0])
 
 
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a number a declaration may hold")
+
+
 def decode_config_value(value: Any) -> Any:
-    """Object config reaches a program as a JSON string; a stack file holds it as YAML."""
+    """Object config reaches a program as a JSON string; a stack file holds it as YAML.
+    Text that is not JSON (or holds NaN or an infinity, which JSON has not) stays text."""
     if isinstance(value, str):
         try:
-            return json.loads(value)
-        except json.JSONDecodeError:
+            return json.loads(value, parse_constant=_no_constant)
+        except ValueError:
             return value
     return value
 
 
 def read_stack_config(path: Path) -> dict[str, Any]:
-    """The whole ``config`` mapping of a stack file (``aws:region``, ``platform:environment``, ...)."""
+    """The whole ``config`` mapping of a stack file (``aws:region``, ``platform:environment``, ...),
+    read under :mod:`strata.declarations.yamlfile`'s rules (bounded, no duplicate keys, plain values)."""
     source = str(path)
-    try:
-        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        raise SpecError([Problem("(file)", f"not valid YAML: {exc}")], source) from None
-    except OSError as exc:
-        raise SpecError([Problem("(file)", f"cannot be read: {exc.strerror}")], source) from None
+    doc = read_yaml(path)
     if not isinstance(doc, dict) or not isinstance(doc.get("config"), dict):
         raise SpecError([Problem("config", "a stack file needs a top-level 'config' mapping")], source)
     return {str(k): v for k, v in doc["config"].items()}
