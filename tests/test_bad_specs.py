@@ -202,6 +202,77 @@ CASES: list[tuple[str, Callable[[Env], None], str]] = [
         ),
         "pools[0].substrate.bareMetal.airgap.artifacts",
     ),
+    # strict numbers and flags: YAML's true is not 1, "2" is not 2, 2.5 is not a count
+    ("zones-true", _set("pools.0.substrate.aws.zones", True), "pools[0].substrate.aws.zones"),
+    ("vcpus-float", _set("pools.0.clusters.0.nodePools.0.machine.vcpus", 2.5), f"{NP0}.machine.vcpus"),
+    ("vcpus-quoted", _set("pools.0.clusters.0.nodePools.0.machine.vcpus", "4"), f"{NP0}.machine.vcpus"),
+    ("gpus-true", _set("pools.0.clusters.0.nodePools.0.machine.gpus", True), f"{NP0}.machine.gpus"),
+    ("ha-yes", _set("pools.0.clusters.0.controlPlane", {"ha": "yes"}), f"{C0}.controlPlane.ha"),
+    (  # the stack file's reader refuses it first, naming the path in the file
+        "memory-infinite",
+        _set("pools.0.clusters.0.nodePools.0.machine.memoryGib", float("inf")),
+        f"config.platform:environment.{NP0}.machine.memoryGib",
+    ),
+    ("max-past-int32", _set("pools.0.clusters.0.nodePools.0.max", 2**31), f"{NP0}.max"),
+    # what the provider would refuse at apply time
+    ("node-group-over-provider-max", _set("pools.0.clusters.0.nodePools.0.max", 451), f"{NP0}.max"),
+    (
+        "node-group-name-too-long",  # "<30>-<30>" plus Pulumi's suffix is 69 characters; EKS takes 63
+        lambda e: (
+            _set("pools.0.clusters.0.name", "c" * 30)(e),
+            _set("pools.0.clusters.0.nodePools.0.name", "p" * 30)(e),
+        ),
+        f"{NP0}.name",
+    ),
+    (
+        "tenant-quota-over-cluster",
+        _with_tenant(quota={"cpu": 17, "memoryGib": 8}),
+        f"{C0}.tenants",
+    ),
+    (
+        "kafka-brokers-over-nodes",
+        _with_framework({"kafka": {"name": "events", "tenant": "risk", "brokers": 9}}),
+        f"{C0}.frameworks[0].kafka.brokers",
+    ),
+    (
+        "bare-metal-address-leading-zero",
+        _set(
+            "pools.0.substrate",
+            {
+                "bareMetal": {
+                    **BARE_METAL["bareMetal"],
+                    "hosts": [{**BARE_METAL["bareMetal"]["hosts"][0], "address": "10.1.0.01"}],
+                }
+            },
+        ),
+        "pools[0].substrate.bareMetal.hosts[0].address",
+    ),
+    (
+        "bare-metal-address-shell",
+        _set(
+            "pools.0.substrate",
+            {
+                "bareMetal": {
+                    **BARE_METAL["bareMetal"],
+                    "hosts": [{**BARE_METAL["bareMetal"]["hosts"][0], "address": "$(id)"}],
+                }
+            },
+        ),
+        "pools[0].substrate.bareMetal.hosts[0].address",
+    ),
+    (
+        "bare-metal-ssh-user-shell",
+        _set("pools.0.substrate", {"bareMetal": {**BARE_METAL["bareMetal"], "ssh": {"user": "x; reboot"}}}),
+        "pools[0].substrate.bareMetal.ssh.user",
+    ),
+    (
+        "bare-metal-artifacts-url-quote",
+        _set(
+            "pools.0.substrate",
+            {"bareMetal": {**BARE_METAL["bareMetal"], "airgap": {"registry": "reg:5000", "artifacts": 'https://a/"x'}}},
+        ),
+        "pools[0].substrate.bareMetal.airgap.artifacts",
+    ),
     (
         "bare-metal-country-lowercase",
         _set("pools.0.substrate", {"bareMetal": {**BARE_METAL["bareMetal"], "country": "de"}}),
@@ -211,7 +282,7 @@ CASES: list[tuple[str, Callable[[Env], None], str]] = [
 
 
 def test_corpus_is_large_and_ids_are_unique() -> None:
-    assert len(CASES) >= 40
+    assert len(CASES) >= 60
     assert len({c[0] for c in CASES}) == len(CASES)
 
 

@@ -70,23 +70,23 @@ def test_connection_uses_the_host_address_and_the_secret_key(run: OfflineRun) ->
 
 
 def test_first_server_initialises_others_join(run: OfflineRun) -> None:
-    first = _text(_cmd(run, "core-server-fra-g01").inputs["create"])
+    first = _text(_cmd(run, "core-server-fra-g01").inputs["stdin"])
     assert "export STRATA_ROLE=server" in first and "export STRATA_SERVER_URL" not in first
     assert "export STRATA_TOKEN=token-of-core-join-token" in first
     assert "export STRATA_VERSION=v1.35.7+rke2r1" in first
     assert "export STRATA_REGISTRY=registry.fra-dc1.corp:5000" in first
     assert "export STRATA_ARTIFACTS_URL=https://artifacts.fra-dc1.corp/rke2" in first
-    assert first.startswith("sudo -n bash -s <<'STRATA_SCRIPT_END'\n") and "render_config()" in first
-    joiner = _text(_cmd(run, "core-server-fra-g02").inputs["create"])
+    assert "strata_create() {" in first and "render_config()" in first
+    joiner = _text(_cmd(run, "core-server-fra-g02").inputs["stdin"])
     assert "export STRATA_SERVER_URL=https://10.20.0.11:9345" in joiner
 
 
 def test_gpu_agents_get_the_taint_and_labels(run: OfflineRun) -> None:
-    gpu = _text(_cmd(run, "ml-agent-fra-x01").inputs["create"])
+    gpu = _text(_cmd(run, "ml-agent-fra-x01").inputs["stdin"])
     assert "export STRATA_ROLE=agent" in gpu
     assert "export STRATA_NODE_TAINTS=nvidia.com/gpu=present:NoSchedule" in gpu
     assert "strata.io/node-pool=gpu" in gpu and "export STRATA_VERSION=v1.36.3+rke2r1" in gpu
-    cpu = _text(_cmd(run, "ml-agent-fra-m01").inputs["create"])
+    cpu = _text(_cmd(run, "ml-agent-fra-m01").inputs["stdin"])
     assert "export STRATA_NODE_TAINTS" not in cpu
 
 
@@ -97,10 +97,13 @@ def test_servers_before_agents_and_drain_before_uninstall(run: OfflineRun) -> No
     assert _cmd(run, "core-server-fra-g01").urn in _cmd(run, "core-server-fra-g02").dependencies
     drain = _cmd(run, "core-drain-fra-g04")
     assert agent.urn in drain.dependencies  # so the engine deletes the drain (runs it) before the agent
-    assert "kubectl" in str(drain.inputs["delete"]) and "export STRATA_NODE_NAME=fra-g04" in str(drain.inputs["delete"])
+    assert drain.inputs["delete"] == "sudo -n bash -s -- delete"
+    assert "kubectl" in str(drain.inputs["stdin"]) and "export STRATA_NODE_NAME=fra-g04" in str(drain.inputs["stdin"])
     assert _plain(drain.inputs["connection"])["host"] == "10.20.0.11"  # drained from the first server
-    assert "rke2-uninstall.sh" in str(agent.inputs["delete"])
-    update = _text(agent.inputs["update"])
+    program = _text(agent.inputs["stdin"])
+    delete = program[program.index("strata_delete() {") :]
+    assert "rke2-uninstall.sh" in delete
+    update = program[program.index("strata_update() {") : program.index("strata_delete() {")]
     assert update.index("refusing to skip minor versions") < update.index("render_config()")
 
 
@@ -116,3 +119,32 @@ def test_join_token_is_generated_and_secret(run: OfflineRun) -> None:
     tokens = run.by_type("random:index/randomPassword:RandomPassword")
     assert {t.name for t in tokens} == {"core-join-token", "ml-join-token"}
     assert all(t.inputs["length"] == 64 and t.inputs["special"] is False for t in tokens)
+
+
+def test_no_stack_value_is_ever_in_a_command_line(run: OfflineRun) -> None:
+    """Values reach the host on stdin only: every command line is one of four constants."""
+    allowed = {"true", "sudo -n bash -s -- create", "sudo -n bash -s -- update", "sudo -n bash -s -- delete"}
+    for cmd in run.by_type("command:remote:Command"):
+        for op in ("create", "update", "delete"):
+            assert cmd.inputs.get(op, "true") in allowed, (cmd.name, op)
+        assert rpc.is_rpc_secret(cmd.inputs["stdin"]) or "STRATA_TOKEN" not in str(cmd.inputs["stdin"])
+
+
+def test_an_ipv6_server_is_bracketed_in_every_url() -> None:
+    env = stack_environment("fra-onprem")
+    env["pools"][0]["substrate"]["bareMetal"]["hosts"][0]["address"] = "2001:DB8::0011"  # stored canonical
+    config, secret_keys = offline_config("platform:environment", env)
+    recorded, _ = run_offline(
+        lambda: main(today=TODAY),
+        project="platform",
+        stack="v6",
+        config=config,
+        secret_keys=secret_keys,
+        mocks=ApplyLikeMocks(),
+    )
+    assert _plain(_cmd(recorded, "core-server-fra-g01").inputs["connection"])["host"] == "2001:db8::11"
+    joiner = _text(_cmd(recorded, "core-server-fra-g02").inputs["stdin"])
+    assert "export STRATA_SERVER_URL='https://[2001:db8::11]:9345'" in joiner
+    assert "export STRATA_TLS_SAN=2001:db8::11,10.20.0.12,10.20.0.13" in joiner
+    kubeconfig = str(_cmd(recorded, "core-kubeconfig").inputs["stdin"])
+    assert "export STRATA_SERVER_HOST='[2001:db8::11]'" in kubeconfig

@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from strata.drivers.baremetal.scripts import SCRIPTS, script_body, script_text
+from strata.drivers.baremetal.scripts import OPERATIONS, SCRIPTS, command_line, program, script_body, script_text
 
 RELEASE = "v1.35.7+rke2r1"
 
@@ -243,3 +243,48 @@ def test_scripts_are_shellcheck_clean(name: str, tmp_path: Path) -> None:
     path.write_text(script_text("common") + script_text(name))
     result = subprocess.run([str(shellcheck), "-s", "bash", str(path)], capture_output=True, text=True, check=False)
     assert result.returncode == 0, result.stdout
+
+
+HOSTILE = [
+    "STRATA_SCRIPT_END",
+    "EOF",
+    "x\nSTRATA_SCRIPT_END\nreboot",
+    "$(touch /tmp/strata-pwned)",
+    "`touch /tmp/strata-pwned`",
+    "'; touch /tmp/strata-pwned; '",
+    '"; touch /tmp/strata-pwned; "',
+    "esac\ntouch /tmp/strata-pwned",
+    "}\ntouch /tmp/strata-pwned\n{",
+    "\\",
+    "",
+]
+
+
+@pytest.mark.parametrize("value", HOSTILE, ids=range(len(HOSTILE)))
+def test_no_setting_value_can_end_the_program_or_run_a_command(value: str, tmp_path: Path) -> None:
+    """The program a remote command reads on stdin, run by bash as the host would run it: every
+    value arrives as written, and nothing but the named operation runs."""
+    marker = tmp_path / "pwned"
+    out = tmp_path / "seen"
+    hostile = value.replace("/tmp/strata-pwned", str(marker))
+    text = program({"delete": ("drain",)}, {"STRATA_NODE_NAME": hostile, "STRATA_PREFIX": str(tmp_path)})
+    # Replace the drain with a probe that records what it was given, in the same position.
+    text = text.replace(script_text("drain"), f'printf %s "$STRATA_NODE_NAME" > {out}\n')
+    for operation, runs in (("delete", True), ("create", False)):
+        out.unlink(missing_ok=True)
+        result = subprocess.run(
+            ["bash", "-s", "--", operation], input=text, capture_output=True, text=True, timeout=30, check=False
+        )
+        assert result.returncode == 0, result.stderr
+        assert not marker.exists()
+        assert (out.read_text() if out.exists() else None) == (hostile if runs else None)
+
+
+def test_command_lines_are_constant() -> None:
+    assert {command_line(op) for op in OPERATIONS} == {
+        "sudo -n bash -s -- create",
+        "sudo -n bash -s -- update",
+        "sudo -n bash -s -- delete",
+    }
+    with pytest.raises(ValueError):
+        program({"create": ("install",)}, {"STRATA_X; reboot": "1"})

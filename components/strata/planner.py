@@ -7,7 +7,7 @@ Components only turn a plan into resources.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 from strata.catalog import Catalog, MachineType, Stage
@@ -114,6 +114,12 @@ class PoolPlan:
     cost: Cost
     spec: ResourcePoolArgs
 
+    def cluster_paths(self, path: str) -> Iterator[tuple[str, ClusterPlan]]:
+        """Each cluster's plan with its path in the declaration (``pools[0].clusters[2]``)."""
+        for plan in self.clusters:
+            j = next(j for j, c in enumerate(self.spec.clusters) if c is plan.spec)
+            yield f"{path}.clusters[{j}]", plan
+
 
 @dataclass(frozen=True)
 class EnvironmentPlan:
@@ -124,6 +130,14 @@ class EnvironmentPlan:
     cost: Cost
     today: dt.date
     problems: tuple[Problem, ...] = field(default=())
+    spec: EnvironmentArgs | None = None
+
+    def pool_paths(self) -> Iterator[tuple[str, PoolPlan]]:
+        """Each pool's plan with its path in the declaration (``pools[1]``); a pool that could
+        not be planned is missing, and the others keep their own index."""
+        for plan in self.pools:
+            i = next((i for i, p in enumerate(self.spec.pools) if p is plan.spec), None) if self.spec else None
+            yield f"pools[{i if i is not None else self.pools.index(plan)}]", plan
 
 
 def choose_machine_type(catalog: Catalog, substrate: str, machine: Machine) -> MachineType | None:
@@ -257,7 +271,7 @@ def plan_environment(catalog: Catalog, env: EnvironmentArgs, today: dt.date) -> 
     cost = Cost()
     for p in pools:
         cost = cost + p.cost
-    return EnvironmentPlan(env.name, env.owner, env.jurisdiction, tuple(pools), cost, today, tuple(problems))
+    return EnvironmentPlan(env.name, env.owner, env.jurisdiction, tuple(pools), cost, today, tuple(problems), env)
 
 
 # ---------------------------------------------------------------- bare metal: hosts → clusters

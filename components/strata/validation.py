@@ -18,6 +18,8 @@ from strata.catalog import Catalog, load_catalog
 from strata.declarations.checks import check_environment, problems_from_validation_error
 from strata.declarations.errors import SpecError
 from strata.declarations.models import EnvironmentArgs
+from strata.limits import size_problems
+from strata.naming import name_problems
 from strata.planner import EnvironmentPlan, plan_environment
 
 
@@ -42,6 +44,8 @@ def validate_environment(
             raise SpecError(problems_from_validation_error(err), source) from None
     plan = plan_environment(catalog, env, today)
     problems = check_environment(env, catalog) + list(plan.problems)
+    # Names and sizes are judged on what could be planned (hosts assigned, machine types chosen).
+    problems += name_problems(plan, catalog) + size_problems(plan, catalog)
     if problems:
         raise SpecError(problems, source)
     return env, plan

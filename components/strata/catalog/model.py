@@ -115,6 +115,30 @@ class SubstratePricing:
 
 
 @dataclass(frozen=True)
+class NameRule:
+    """What a provider takes as one resource type's physical name."""
+
+    type: str
+    max: int
+    pattern: str
+    min: int = 1
+    #: False where Strata sets the physical name itself; True where Pulumi adds its random suffix.
+    autonamed: bool = True
+    source: str = ""
+
+
+@dataclass(frozen=True)
+class SizeLimits:
+    """The most nodes a substrate gives one node pool and one cluster (None: no such limit)."""
+
+    nodes_per_node_pool: int | None = None
+    nodes_per_node_pool_zone: int | None = None
+    nodes_per_cluster: int | None = None
+    node_pools_per_cluster: int | None = None
+    source: str = ""
+
+
+@dataclass(frozen=True)
 class Catalog:
     """All provider facts Strata plans and validates against."""
 
@@ -129,6 +153,11 @@ class Catalog:
     multi_regions: Mapping[str, Mapping[str, MultiRegion]] = field(default_factory=dict)
     #: AWS Local Zone groups (``us-east-1-qro-1``) → the country they are in.
     local_zones: Mapping[str, str] = field(default_factory=dict)
+    #: Physical-name rules per resource type, and the length of Pulumi's auto-name suffix.
+    name_rules: Mapping[str, NameRule] = field(default_factory=dict)
+    autoname_suffix: int = 8
+    #: Size limits per substrate kind.
+    sizes: Mapping[str, SizeLimits] = field(default_factory=dict)
 
     def region(self, substrate: str, name: str) -> Region | None:
         return self.regions.get(substrate, {}).get(name)
@@ -241,6 +270,23 @@ def load_catalog() -> Catalog:
         for kind in CLOUD_KINDS
     }
     cp = mach_doc["bareMetal"]["controlPlane"]
+    limits = _read("limits.yaml")
+    name_rules = {
+        t: NameRule(
+            t, int(r["max"]), str(r["pattern"]), int(r.get("min", 1)), bool(r.get("autonamed", True)), r["source"]
+        )
+        for t, r in limits["names"].items()
+    }
+    sizes = {
+        kind: SizeLimits(
+            lim.get("nodesPerNodePool"),
+            lim.get("nodesPerNodePoolZone"),
+            lim.get("nodesPerCluster"),
+            lim.get("nodePoolsPerCluster"),
+            lim["source"],
+        )
+        for kind, lim in limits["sizes"].items()
+    }
     return Catalog(
         regions,
         jurisdictions,
@@ -251,4 +297,7 @@ def load_catalog() -> Catalog:
         (int(cp["vcpus"]), float(cp["memoryGib"])),
         multi_regions,
         {str(k): str(v) for k, v in (regions_doc["aws"].get("localZones") or {}).items()},
+        name_rules,
+        int(limits["autonameSuffix"]["length"]),
+        sizes,
     )

@@ -141,10 +141,34 @@ def check_pool(catalog: Catalog, pool: ResourcePoolArgs, path: str) -> list[Prob
     return problems
 
 
+def check_sites(env: EnvironmentArgs) -> list[Problem]:
+    """A host belongs to one pool: two pools of one site never list the same host (by address,
+    compared in canonical form, or by name, which is the node's name in Kubernetes)."""
+    problems: list[Problem] = []
+    seen: dict[tuple[str, str, str], str] = {}
+    for i, pool in enumerate(env.pools):
+        site = pool.substrate.bare_metal
+        if site is None:
+            continue
+        for k, host in enumerate(site.hosts):
+            here = f"pools[{i}].substrate.bareMetal.hosts[{k}]"
+            for field, value in (("address", host.address), ("name", host.name)):
+                first = seen.setdefault((site.site, field, value), here)
+                if not first.startswith(f"pools[{i}]."):  # within one pool the planner reports it
+                    problems.append(
+                        Problem(
+                            f"{here}.{field}",
+                            f"the same host as {first} of site {site.site}: a host belongs to one pool",
+                            value,
+                        )
+                    )
+    return problems
+
+
 def check_environment(env: EnvironmentArgs, catalog: Catalog) -> list[Problem]:
     """Relations across the tree. Cluster names are unique in the environment: they name the
     clusters' cloud resources and are how tenants, policies and people refer to a cluster."""
-    problems = _duplicates([p.name for p in env.pools], "pools", "pool")
+    problems = _duplicates([p.name for p in env.pools], "pools", "pool") + check_sites(env)
     cluster_paths: dict[str, str] = {}
     for i, pool in enumerate(env.pools):
         problems += check_pool(catalog, pool, f"pools[{i}]")

@@ -164,11 +164,47 @@ def _check_region(kind: str, region: str) -> str:
     return region
 
 
+_HOSTNAME_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
+
+
+def _host_address(value: str) -> str:
+    """An IPv4 or IPv6 address or a DNS name, in one canonical spelling so that two spellings of
+    one host compare equal (``2001:DB8::0001`` is ``2001:db8::1``; ``Node1.Example.`` is
+    ``node1.example``). Leading zeros in an IPv4 address are refused: tools disagree on them
+    (``010`` is ten to some, eight to others)."""
+    text = value.strip().lower().removesuffix(".")
+    try:
+        ip = ipaddress.ip_address(text)
+    except ValueError:
+        pass
+    else:
+        if isinstance(ip, ipaddress.IPv6Address) and ip.scope_id:
+            raise ValueError(
+                "an IPv6 address with a zone (%...) is reachable only from its own link; use a routable one"
+            )
+        return str(ip)
+    labels = text.split(".")
+    if all(p.isdigit() for p in labels):
+        raise ValueError("not a valid IPv4 address (four numbers 0-255 without leading zeros, such as 10.20.0.11)")
+    if ":" in text or len(text) > 253 or not all(_HOSTNAME_LABEL.match(p) for p in labels) or labels[-1].isdigit():
+        raise ValueError("must be an IPv4 address, an IPv6 address or a DNS name such as node1.fra-dc1.example")
+    return text
+
+
+HostAddress = Annotated[str, Strict(), AfterValidator(_host_address)]
+
+
+def url_host(address: str) -> str:
+    """A host address as it stands in a URL: an IPv6 address in brackets."""
+    return f"[{address}]" if ":" in address else address
+
+
 class Host(Spec):
     """One bare-metal host of a site's inventory."""
 
     name: Name
-    address: str
+    #: An IP address or DNS name, stored in canonical form (see :func:`_host_address`).
+    address: HostAddress
     vcpus: Count = Field(gt=0)
     memory_gib: Amount = Field(gt=0)
     gpus: Count = Field(0, ge=0)
@@ -178,14 +214,20 @@ class SshAccess(Spec):
     """How Strata reaches the hosts. The private key is never in the file: it is read from the
     stack's secret config key ``privateKeySecret`` (``pulumi config set --secret sshPrivateKey``)."""
 
-    user: str = Field(min_length=1)
+    #: A POSIX user name (what ``useradd`` takes): it reaches the host's SSH server as is.
+    user: Annotated[str, Field(pattern=r"^[a-z_][a-z0-9_-]{0,31}$")]
     port: Count = Field(22, ge=1, le=65535)
     private_key_secret: Annotated[str, Field(pattern=r"^[A-Za-z][A-Za-z0-9_.-]*$")] = "sshPrivateKey"
 
 
 def _url(value: str) -> str:
-    if not re.match(r"^https?://[^\s/]+", value):
-        raise ValueError("must be an http(s) URL on the site, such as https://artifacts.fra-dc1.example/rke2")
+    # Letters, digits and ``-._~%/:@[]`` only: nothing a shell, a YAML file or sed would read as syntax.
+    match = re.fullmatch(r"(https?)://([A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(:[0-9]{1,5})?(/[A-Za-z0-9._~%/@+-]*)?", value)
+    if not match:
+        raise ValueError(
+            "must be an http(s) URL on the site such as https://artifacts.fra-dc1.example/rke2 "
+            "(host, optional port, a path of letters, digits and -._~%/@+; no query, no spaces, no quotes)"
+        )
     return value.rstrip("/")
 
 

@@ -14,10 +14,12 @@ import json
 import pulumi
 import pulumi_aws as aws
 
+from strata import naming
 from strata.drivers import ClusterInfra, PoolInfra
 from strata.drivers.kubeconfig import exec_kubeconfig
 from strata.drivers.tagging import tag_transformation
 from strata.labels import Ownership
+from strata.naming import AWS_NODE_POLICIES
 from strata.network import POOL_CIDR, zone_subnets
 from strata.planner import ClusterPlan, NodePoolPlan, PoolPlan
 
@@ -27,11 +29,6 @@ TAG_PREFIX = "strata:"
 TAG_SLOTS = {"*": ("tags",)}
 CONTROL_PLANE_LOGS = ("api", "audit", "authenticator", "controllerManager", "scheduler")
 GPU_TAINT = aws.eks.NodeGroupTaintArgs(key="nvidia.com/gpu", value="present", effect="NO_SCHEDULE")
-NODE_POLICIES = (
-    "AmazonEKSWorkerNodePolicy",
-    "AmazonEKS_CNI_Policy",
-    "AmazonEC2ContainerRegistryReadOnly",
-)
 
 
 def aws_tags(ownership: Ownership) -> dict[str, str]:
@@ -190,7 +187,7 @@ class AwsDriver:
         aws.kms.Alias(
             f"{name}-key",
             region=region,
-            name=f"alias/strata/{ownership.environment}/{name}",
+            name=naming.kms_alias(ownership.environment, name),
             target_key_id=key.key_id,
             opts=opts,
         )
@@ -205,7 +202,7 @@ class AwsDriver:
             opts=opts,
         )
         node_role = aws.iam.Role(f"{name}-eks-node", assume_role_policy=_assume_role("ec2.amazonaws.com"), opts=opts)
-        for policy in NODE_POLICIES:
+        for policy in AWS_NODE_POLICIES:
             aws.iam.RolePolicyAttachment(
                 f"{name}-eks-node-{policy}",
                 role=node_role.name,
@@ -320,7 +317,7 @@ class AwsDriver:
         region: str,
         opts: pulumi.ResourceOptions,
     ) -> aws.eks.NodeGroup:
-        name = f"{plan.name}-{np.name}"
+        name = naming.node_pool(plan.name, np.name)
         gpu = np.machine_type.gpus > 0
         template = aws.ec2.LaunchTemplate(
             name,

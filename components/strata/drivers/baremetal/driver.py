@@ -16,9 +16,9 @@ import pulumi_command as command
 import pulumi_random as random
 
 from strata.catalog import load_catalog
-from strata.declarations.models import BareMetalSubstrate, Host
+from strata.declarations.models import BareMetalSubstrate, Host, url_host
 from strata.drivers import ClusterInfra, PoolInfra
-from strata.drivers.baremetal.scripts import command as script_command
+from strata.drivers.baremetal.scripts import command_line, stdin
 from strata.labels import Ownership
 from strata.planner import ClusterPlan, PoolPlan
 
@@ -80,13 +80,16 @@ class BareMetalDriver:
             return command.remote.Command(
                 f"{name}-{role}-{host.name}",
                 connection=connection(host),
-                create=script_command(("install",), settings),
-                update=script_command(("upgrade", "install"), settings),
-                delete=script_command(("uninstall",), {}),
+                create=command_line("create"),
+                update=command_line("update"),
+                delete=command_line("delete"),
+                stdin=stdin(
+                    {"create": ("install",), "update": ("upgrade", "install"), "delete": ("uninstall",)}, settings
+                ),
                 opts=pulumi.ResourceOptions(parent=parent, depends_on=after),
             )
 
-        server_url = f"https://{first.address}:9345"
+        server_url = f"https://{url_host(first.address)}:9345"
         tls_san = ",".join(hosts[s].address for s in plan.servers)
         servers = [node(first, "server", {"STRATA_TLS_SAN": tls_san}, [])]
         for s in plan.servers[1:]:
@@ -104,16 +107,18 @@ class BareMetalDriver:
                     f"{name}-drain-{h}",
                     connection=connection(first),
                     create="true",
-                    delete=script_command(("drain",), {"STRATA_NODE_NAME": h}),
+                    delete=command_line("delete"),
+                    stdin=stdin({"delete": ("drain",)}, {"STRATA_NODE_NAME": h}),
                     opts=pulumi.ResourceOptions(parent=parent, depends_on=[agent]),
                 )
         fetched = command.remote.Command(
             f"{name}-kubeconfig",
             connection=connection(first),
-            create=script_command(("kubeconfig",), {"STRATA_SERVER_ADDRESS": first.address}),
+            create=command_line("create"),
+            stdin=stdin({"create": ("kubeconfig",)}, {"STRATA_SERVER_HOST": url_host(first.address)}),
             opts=pulumi.ResourceOptions(parent=parent, depends_on=servers, additional_secret_outputs=["stdout"]),
         )
-        endpoint = f"https://{first.address}:6443"
+        endpoint = f"https://{url_host(first.address)}:6443"
         return ClusterInfra(
             cluster_name=pulumi.Output.from_input(name),
             endpoint=pulumi.Output.from_input(endpoint),

@@ -13,10 +13,12 @@ from __future__ import annotations
 import pulumi
 import pulumi_gcp as gcp
 
+from strata import naming
 from strata.drivers import ClusterInfra, PoolInfra
 from strata.drivers.kubeconfig import exec_kubeconfig
 from strata.drivers.tagging import tag_transformation
 from strata.labels import Ownership, gcp_label_value
+from strata.naming import GCP_NODE_ROLES
 from strata.network import control_plane_cidr, gke_ranges
 from strata.planner import ClusterPlan, NodePoolPlan, PoolPlan
 
@@ -31,7 +33,6 @@ LABEL_SLOTS = {
 }
 GPU_TAINT = gcp.container.NodePoolNodeConfigTaintArgs(key="nvidia.com/gpu", value="present", effect="NO_SCHEDULE")
 #: GKE's recommended minimum role for node service accounts, plus pulling images.
-NODE_ROLES = ("roles/container.defaultNodeServiceAccount", "roles/artifactregistry.reader")
 KEY_ROTATION = "7776000s"  # 90 days
 #: Nodes get the broad scope and are limited by their service account's roles (Google's advice).
 CLOUD_PLATFORM_SCOPE = "https://www.googleapis.com/auth/cloud-platform"
@@ -39,12 +40,6 @@ CLOUD_PLATFORM_SCOPE = "https://www.googleapis.com/auth/cloud-platform"
 
 def gcp_labels(ownership: Ownership) -> dict[str, str]:
     return {LABEL_PREFIX + k: gcp_label_value(v) for k, v in ownership.as_labels().items()}
-
-
-def _account_id(name: str) -> str:
-    """Service account ids are 6-30 characters."""
-    base = f"strata-{name}"
-    return base[:30].rstrip("-")
 
 
 class GcpDriver:
@@ -115,11 +110,11 @@ class GcpDriver:
         account = gcp.serviceaccount.Account(
             f"{name}-nodes",
             project=project,
-            account_id=_account_id(f"{name}-nodes"),
+            account_id=naming.gcp_node_account_id(ownership.environment, name),
             display_name=f"Strata nodes of pool {name}",
             opts=opts,
         )
-        for role in NODE_ROLES:
+        for role in GCP_NODE_ROLES:
             gcp.projects.IAMMember(
                 f"{name}-nodes-{role.split('/')[-1]}",
                 project=project,
@@ -248,7 +243,7 @@ class GcpDriver:
         mt = np.machine_type
         gpu = mt.gpus > 0
         return gcp.container.NodePool(
-            f"{plan.name}-{np.name}",
+            naming.node_pool(plan.name, np.name),
             project=h["project"],
             location=h["region"],
             cluster=cluster.name,
