@@ -308,3 +308,21 @@ def test_the_module_runs_as_the_console_script_does() -> None:
         env={**os.environ},
     )
     assert result.returncode == 2 and "no stack file" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("content", "phrase"),
+    [
+        (b'{"cluster-api-private": NaN}', "NaN is not JSON"),
+        (b"\xff\xfe{}", "cannot be read as JSON"),
+        (b"[1, 2]", "must be a JSON object"),
+        (b"{" + b" " * (MAX_BYTES + 1) + b"}", "larger than"),
+    ],
+    ids=["nan", "not-utf8", "a-list", "too-large"],
+)
+def test_a_bad_policy_config_is_exit_2(content: bytes, phrase: str, tmp_path: Path) -> None:
+    cfg = tmp_path / "policy.json"
+    cfg.write_bytes(content)
+    result = RUN.invoke(app, ["check", "eu-prod", "--policy-config", str(cfg)])
+    assert result.exit_code == 2, result.output
+    assert "--policy-config" in result.stderr and phrase in result.stderr

@@ -41,7 +41,7 @@ from strata.declarations.stackfile import (
     find_environment_key,
     read_stack_config,
 )
-from strata.declarations.yamlfile import read_yaml
+from strata.declarations.yamlfile import MAX_BYTES, read_yaml
 from strata.default_providers import OFFLINE_SECRET, with_default_providers
 from strata.offline import OfflineRun, config_for, program_file, run_offline
 from strata.report import plan_document, plan_markdown, preview_document
@@ -421,13 +421,19 @@ def default_pack_dir(cwd: Path | None = None) -> Path:
     return Path(__file__).resolve().parent / "policy" / "bundle"
 
 
+def _not_json(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
 def load_policy_config(path: Path | None, as_of: dt.date | None) -> dict[str, Any]:
     """``--policy-config`` (the JSON ``pulumi preview --policy-pack-config`` takes), plus ``--as-of``."""
     config: dict[str, Any] = {}
     if path is not None:
         try:
-            config = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, json.JSONDecodeError) as exc:
+            if path.stat().st_size > MAX_BYTES:
+                raise ValueError(f"larger than {MAX_BYTES:,} bytes")
+            config = json.loads(path.read_text(encoding="utf-8"), parse_constant=_not_json)
+        except (OSError, ValueError) as exc:  # JSONDecodeError and UnicodeDecodeError are ValueErrors
             raise SpecError([Problem("--policy-config", f"cannot be read as JSON: {exc}", str(path))]) from None
         if not isinstance(config, dict):
             raise SpecError([Problem("--policy-config", "must be a JSON object of policy name → config", str(path))])
