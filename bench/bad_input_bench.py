@@ -84,9 +84,8 @@ def main() -> None:
         s = statistics.median(r[0] for r in rs)
         mib = statistics.median(r[1] for r in rs)
         codes = sorted({r[2] for r in rs})
-        print(
-            f"| {name} | {','.join(map(str, codes))} | {s:.2f} | {s / floor_s:.2f}× | {mib:.1f} | {mib / floor_mib:.2f}× |"
-        )
+        exits = ",".join(map(str, codes))
+        print(f"| {name} | {exits} | {s:.2f} | {s / floor_s:.2f}× | {mib:.1f} | {mib / floor_mib:.2f}× |")
 
 
 if __name__ == "__main__":
