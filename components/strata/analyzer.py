@@ -3,6 +3,9 @@
 The pack runs as the engine starts it — ``python -u -m pulumi.policy <engine-address> <pack-dir>``
 with the pack directory as working directory, the port read from the first line of its stdout —
 and is asked the same RPCs: GetAnalyzerInfo, Configure, Analyze for every resource, AnalyzeStack.
+The pack runs in a session (process group) of its own and never outlives the check: on the way out,
+whatever the way (a return, an exception, Ctrl-C, SIGTERM to the CLI), its whole group gets SIGTERM,
+then SIGKILL after a short grace, and the pack is reaped before ``running_pack`` returns.
 Like the CLI (``ReconcilePolicyPackConfig``), this driver applies each policy's schema defaults and
 enforcement level before Configure and rejects config the schemas do not allow, because the SDK
 does neither and a mandatory rule would otherwise silently turn advisory.
@@ -15,10 +18,12 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
+from types import FrameType
 from typing import Any
 
 import grpc
@@ -30,6 +35,8 @@ from strata.offline import STACK_TYPE, OfflineRun, Registration
 
 #: Analyze calls kept in flight at once (the pack serves four at a time).
 IN_FLIGHT = 16
+#: Seconds the pack's process group has between SIGTERM and SIGKILL (the pack stops at once on SIGTERM).
+STOP_GRACE_SECONDS = 3.0
 LEVELS = {
     "advisory": analyzer_pb2.ADVISORY,
     "mandatory": analyzer_pb2.MANDATORY,
@@ -80,16 +87,18 @@ class _PackConnection:
         self.stderr: list[str] = []
         self.channel: grpc.Channel | None = None
         self._stub: analyzer_pb2_grpc.AnalyzerStub | None = None
+        self._reading = False
 
     def stub(self) -> analyzer_pb2_grpc.AnalyzerStub:
         if self._stub is None:
             assert self.proc.stdout is not None and self.proc.stderr is not None
             port_line = self.proc.stdout.readline().strip()
             err, out = self.proc.stderr, self.proc.stdout
+            self._reading = True
             threading.Thread(target=lambda: self.stderr.extend(err), daemon=True).start()
             threading.Thread(target=lambda: [None for _ in out], daemon=True).start()
             if not port_line.isdigit():
-                self.proc.wait(timeout=10)
+                _exited_within(self.proc, 10)  # not reaped: _stop_pack signals its group by the pack's pid
                 raise PackError(f"policy pack {self.pack_dir} did not start: {port_line!r} {self.tail()}")
             self.channel = grpc.insecure_channel(f"127.0.0.1:{port_line}", options=_CHANNEL_OPTIONS)
             self._stub = analyzer_pb2_grpc.AnalyzerStub(self.channel)
@@ -97,6 +106,16 @@ class _PackConnection:
 
     def tail(self) -> str:
         return "".join(self.stderr)[-2000:]
+
+    def close(self) -> None:
+        """Close the channel and stop the pack (see ``_stop_pack``)."""
+        if self.channel is not None:
+            self.channel.close()
+        _stop_pack(self.proc)
+        if not self._reading:  # nobody reads the pipes: close them (the readers end on EOF by themselves)
+            for pipe in (self.proc.stdout, self.proc.stderr):
+                if pipe is not None:
+                    pipe.close()
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.stub(), name)
@@ -111,35 +130,143 @@ _CHANNEL_OPTIONS = [
 @contextmanager
 def running_pack(pack_dir: Path, python: str | None = None) -> Iterator[Any]:
     """Start the pack as the engine does and yield a connection that behaves as its
-    ``AnalyzerStub`` (connecting on first call); stop the pack afterwards."""
+    ``AnalyzerStub`` (connecting on first call); stop the pack afterwards.
+
+    The pack runs in a session of its own, so that a terminal's Ctrl-C reaches the CLI only and the
+    pack's whole process group can be stopped; that is done synchronously on the way out, nothing
+    is left to a thread that would die with the CLI. SIGINT, SIGTERM and SIGHUP, where they have
+    their default action, stop the pack at once (see ``_PackSignals``)."""
     pack_dir = pack_dir.resolve()
     if not (pack_dir / "PulumiPolicy.yaml").is_file():
         raise SpecError([Problem("--policy-pack", "not a policy pack: no PulumiPolicy.yaml", str(pack_dir))])
-    proc = subprocess.Popen(
-        [python or sys.executable, "-u", "-m", "pulumi.policy", "127.0.0.1:0", str(pack_dir)],
-        cwd=pack_dir,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
-    )
-    conn = _PackConnection(proc, pack_dir)
-    try:
-        yield conn
-    except grpc.RpcError as err:
-        raise PackError(f"policy pack failed: {err} {conn.tail()}") from err
-    finally:
-        if conn.channel is not None:
-            conn.channel.close()
-        proc.send_signal(signal.SIGINT)  # the SDK's server stops cleanly on SIGINT
-        threading.Thread(target=_reap, args=(proc,), daemon=True).start()
+    signals = _PackSignals()
+    with signals.installed():
+        conn: _PackConnection | None = None
+        try:
+            with signals.deferred():  # an interrupt between the start and ``conn`` would leave the pack running
+                proc = subprocess.Popen(
+                    [python or sys.executable, "-u", "-m", "pulumi.policy", "127.0.0.1:0", str(pack_dir)],
+                    cwd=pack_dir,
+                    stdout=subprocess.PIPE,
+                    stderr=subprocess.PIPE,
+                    text=True,
+                    env={**os.environ, "PYTHONUNBUFFERED": "1"},
+                    start_new_session=True,
+                )
+                conn = signals.conn = _PackConnection(proc, pack_dir)
+            try:
+                yield conn
+            except grpc.RpcError as err:
+                raise PackError(f"policy pack failed: {err} {conn.tail()}") from err
+        finally:
+            if conn is not None:
+                with signals.deferred():  # a second Ctrl-C must not cut the stopping short
+                    conn.close()
 
 
-def _reap(proc: subprocess.Popen[str]) -> None:
-    try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
+def _stop_pack(proc: subprocess.Popen[str]) -> None:
+    """SIGTERM the pack's process group, SIGKILL it after ``STOP_GRACE_SECONDS`` at the latest and
+    reap the pack. The group gets SIGKILL in any case, for whatever the pack started and left behind;
+    the pack is reaped only then, so that its pid, the group's id, cannot have been reused."""
+    if proc.returncode is not None:  # reaped already: its pid may name another process now
+        return
+    _signal_group(proc, signal.SIGTERM)
+    _exited_within(proc, STOP_GRACE_SECONDS)
+    _signal_group(proc, signal.SIGKILL)
+    proc.wait()
+
+
+def _signal_group(proc: subprocess.Popen[str], signum: int) -> None:
+    with suppress(ProcessLookupError):  # the group is gone already
+        os.killpg(proc.pid, signum)  # the pack leads its own session, so its group id is its pid
+
+
+def _exited_within(proc: subprocess.Popen[str], timeout: float) -> bool:
+    """Whether the pack has exited within ``timeout`` seconds, leaving it unreaped (a zombie keeps
+    its pid, and so its process group's id, from being reused)."""
+    deadline = time.monotonic() + timeout
+    delay = 0.001
+    while True:
+        try:
+            if os.waitid(os.P_PID, proc.pid, os.WEXITED | os.WNOHANG | os.WNOWAIT) is not None:
+                return True
+        except ChildProcessError:  # reaped already
+            return True
+        left = deadline - time.monotonic()
+        if left <= 0:
+            return False
+        time.sleep(min(delay, left))
+        delay = min(delay * 2, 0.05)
+
+
+#: The signals that stop the pack at once, each with the disposition it must have for that (any
+#: other is the caller's: ignored, as under ``nohup``, or handled as the caller decides).
+_STOPPING: dict[int, Any] = {
+    signal.SIGINT: signal.default_int_handler,
+    signal.SIGTERM: signal.SIG_DFL,
+    signal.SIGHUP: signal.SIG_DFL,
+}
+
+
+class _PackSignals:
+    """While the pack runs, SIGINT, SIGTERM and SIGHUP stop it from the signal handler itself, then
+    act as they would have: SIGINT raises KeyboardInterrupt, SIGTERM and SIGHUP end the process.
+
+    Stopping in the handler, rather than in a ``finally`` clause reached by an exception raised
+    there, does not depend on the interrupted code unwinding: an interrupt while a Pulumi program
+    runs under mocks can leave its event loop waiting forever. A process that SIGTERM or SIGHUP
+    would have ended at once still ends at once, by the same signal. Only in the main thread (where
+    handlers run), for the signals that have their default action (or the handler of an enclosing
+    ``running_pack``, which is then chained); within ``deferred()`` they are held back and delivered
+    after the block."""
+
+    def __init__(self) -> None:
+        self.conn: _PackConnection | None = None
+        self._previous: dict[int, Any] = {}
+        self._deferring = False
+        self._deferred: list[int] = []
+
+    @contextmanager
+    def installed(self) -> Iterator[None]:
+        if threading.current_thread() is threading.main_thread():
+            for signum, default in _STOPPING.items():
+                previous = signal.getsignal(signum)
+                if previous is default or isinstance(getattr(previous, "__self__", None), _PackSignals):
+                    self._previous[signum] = previous
+                    signal.signal(signum, self._handle)
+        try:
+            yield
+        finally:
+            for signum, previous in self._previous.items():
+                signal.signal(signum, previous)
+
+    @contextmanager
+    def deferred(self) -> Iterator[None]:
+        if self._deferring:  # within a deferring block already: it delivers them
+            yield
+            return
+        self._deferring = True
+        try:
+            yield
+        finally:
+            self._deferring = False
+            pending, self._deferred = dict.fromkeys(self._deferred), []
+            for signum in pending:
+                signal.raise_signal(signum)
+
+    def _handle(self, signum: int, frame: FrameType | None) -> None:
+        if self._deferring:
+            self._deferred.append(signum)
+            return
+        if self.conn is not None:
+            with self.deferred():
+                _stop_pack(self.conn.proc)
+        previous = self._previous[signum]
+        if callable(previous):  # KeyboardInterrupt, or an enclosing running_pack's pack stopped too
+            previous(signum, frame)
+        else:  # end the process as the default action would have
+            signal.signal(signum, signal.SIG_DFL)
+            signal.raise_signal(signum)
 
 
 def pack_policies(stub: analyzer_pb2_grpc.AnalyzerStub) -> list[PolicyInfo]:

@@ -15,11 +15,13 @@ import asyncio
 import json
 import os
 import runpy
+import signal
 import sys
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import FrameType
 from typing import Any, TypeVar
 
 from google.protobuf import struct_pb2
@@ -304,6 +306,7 @@ def run_offline(
     monitor = RecordingMonitor(mocks or PreviewMocks(), run)
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
+    interrupt = _Interrupt(loop)
     try:
         settings.reset_options(project=project, stack=stack, preview=True)
         runtime_config.set_all_config(dict(config or {}), list(secret_keys or []))
@@ -313,14 +316,72 @@ def run_offline(
         def body() -> None:
             result.append(program())
 
-        _sync_await(run_pulumi_func(body))
+        with interrupt:
+            try:
+                _sync_await(run_pulumi_func(body))
+            except RuntimeError:
+                if not interrupt.received:
+                    raise
     finally:
         settings.ROOT.set(None)
+        _cancel_pending(loop)
         asyncio.set_event_loop(None)
         loop.close()
+    interrupt.deliver()
     if run.duplicate_urns:
         raise DuplicateResourceError("duplicate resource URNs: " + ", ".join(sorted(set(run.duplicate_urns))))
     return run, result[0]
+
+
+class _Interrupt:
+    """Ctrl-C during an offline run stops its event loop, and is delivered once the loop is out.
+
+    Raised inside the loop, KeyboardInterrupt kills whichever task it lands in, and the program's
+    run then waits forever for that task's registration. So while the loop runs, SIGINT only asks
+    the loop to stop; afterwards it is delivered to the handler that was in place before (Python's,
+    raising KeyboardInterrupt, or ``strata check``'s, which stops the policy pack first). A second
+    Ctrl-C is delivered at once. An ignored SIGINT (``nohup``) stays ignored. Main thread only."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.loop = loop
+        self.received = False
+        self.previous: Any = None
+
+    def __enter__(self) -> _Interrupt:
+        if threading.current_thread() is threading.main_thread():
+            previous = signal.getsignal(signal.SIGINT)
+            if previous not in (signal.SIG_IGN, None):
+                self.previous = previous
+                signal.signal(signal.SIGINT, self._handle)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.previous is not None:
+            signal.signal(signal.SIGINT, self.previous)
+
+    def _handle(self, signum: int, frame: FrameType | None) -> None:
+        if self.received:  # a second Ctrl-C: at once
+            self._call_previous(signum, frame)
+        self.received = True
+        self.loop.call_soon_threadsafe(self.loop.stop)
+
+    def _call_previous(self, signum: int, frame: FrameType | None) -> None:
+        if callable(self.previous):
+            self.previous(signum, frame)
+        raise KeyboardInterrupt
+
+    def deliver(self) -> None:
+        if self.received:
+            self._call_previous(signal.SIGINT, None)
+
+
+def _cancel_pending(loop: asyncio.AbstractEventLoop) -> None:
+    """Cancel what an interrupted run left pending, so that nothing runs (or warns) later."""
+    pending = [t for t in asyncio.all_tasks(loop) if not t.done()]
+    for task in pending:
+        task.cancel()
+    if pending and not loop.is_running():
+        loop.run_until_complete(asyncio.wait(pending, timeout=2))
 
 
 def program_file(main: Path) -> Callable[[], None]:
