@@ -54,7 +54,22 @@ FILES: list[tuple[str, bytes, str, str]] = [
     ("empty-file", b"", "config", "top-level 'config' mapping"),
     ("top-level-list", b"- config\n", "config", "top-level 'config' mapping"),
     ("config-not-mapping", b"config: 3\n", "config", "top-level 'config' mapping"),
-    ("environment-a-number", b"config:\n  platform:environment: 3\n", "(root)", "dictionary"),
+    ("environment-a-number", b"config:\n  platform:environment: 3\n", ENV, "must be a mapping"),
+    ("environment-null", b"config:\n  platform:environment:\n", ENV, "must be a mapping"),
+    ("environment-a-list", b"config:\n  platform:environment: [a]\n", ENV, "must be a mapping"),
+    (
+        "environment-json-text-deep",
+        b"config:\n  platform:environment: '" + b"[" * 1800 + b"]" * 1800 + b"'\n",
+        ENV,
+        "nested",
+    ),
+    (
+        "environment-json-text-many",
+        b"config:\n  platform:environment: '[" + b",".join([b"1"] * 200_000) + b"]'\n",
+        ENV,
+        "more than",
+    ),
+    ("environment-json-duplicate-key", b'config:\n  platform:environment: \'{"a": 1, "a": 2}\'\n', ENV, "duplicate"),
     ("no-environment-key", b"config:\n  aws:region: eu-west-1\n", "config", "ending in ':environment'"),
     (
         "duplicate-key",
@@ -108,11 +123,23 @@ FILES: list[tuple[str, bytes, str, str]] = [
         f"{ENV}.pools[0].clusters[0].nodePools[0].machine.memoryGib",
         "finite",
     ),
-    (  # not a YAML 1.1 float at all: text, and text is not a number
+    (  # YAML 1.2 (and JSON) exponent form
         "exponent-without-dot",
         _stack(_minimal_yaml(**{"memoryGib: 16": "memoryGib: 1e999"})),
-        "pools[0].clusters[0].nodePools[0].machine.memoryGib",
-        "valid number",
+        f"{ENV}.pools[0].clusters[0].nodePools[0].machine.memoryGib",
+        "finite",
+    ),
+    (
+        "leading-zero-integer",
+        _stack(_minimal_yaml(**{"max: 4": "max: 017"})),
+        f"{ENV}.pools[0].clusters[0].nodePools[0].max",
+        "leading zero",
+    ),
+    (  # YAML 1.1's base 60 is text to Pulumi's reader, and text is not a count
+        "sexagesimal",
+        _stack(_minimal_yaml(**{"max: 4": "max: 1:30"})),
+        "pools[0].clusters[0].nodePools[0].max",
+        "integer",
     ),
     ("zones-true", _stack(_minimal_yaml(**{"zones: 2": "zones: true"})), "pools[0].substrate.aws.zones", "integer"),
     ("zones-yes", _stack(_minimal_yaml(**{"zones: 2": "zones: yes"})), "pools[0].substrate.aws.zones", "integer"),
@@ -122,13 +149,13 @@ FILES: list[tuple[str, bytes, str, str]] = [
         "huge-integer",
         _stack(_minimal_yaml(**{"max: 4": "max: 99999999999999999999999"})),
         "pools[0].clusters[0].nodePools[0].max",
-        "less than or equal",
+        "at most 2,147,483,647",
     ),
     (
         "json-environment-with-nan",
         b'config:\n  platform:environment: \'{"name": "dev", "x": NaN}\'\n',
-        "(root)",
-        "dictionary",
+        ENV,
+        "NaN",
     ),
     ("nested-too-deep", _stack(_minimal_yaml() + _NESTED), f"{ENV}.x" + ".a" * (MAX_DEPTH - 2), "nested more than"),
     ("nested-past-the-parser", b"config: " + b"[" * 5000 + b"]" * 5000, "(file)", "nesting depth"),
@@ -326,3 +353,98 @@ def test_a_bad_policy_config_is_exit_2(content: bytes, phrase: str, tmp_path: Pa
     result = RUN.invoke(app, ["check", "eu-prod", "--policy-config", str(cfg)])
     assert result.exit_code == 2, result.output
     assert "--policy-config" in result.stderr and phrase in result.stderr
+
+
+# ---------------------------------------------------------------- paths, options and programs
+
+
+def test_a_stack_name_too_long_for_the_file_system_is_exit_2() -> None:
+    result = RUN.invoke(app, ["plan", "a" * 300])
+    assert result.exit_code == 2 and "STACK" in result.stderr and "Traceback" not in result.output
+
+
+def test_a_pipe_or_device_as_the_stack_is_named_as_such(tmp_path: Path) -> None:
+    fifo = tmp_path / "Pulumi.fifo.yaml"
+    os.mkfifo(fifo)
+    for path in (str(fifo), "/dev/zero"):
+        result = RUN.invoke(app, ["plan", path])
+        assert result.exit_code == 2 and "not a regular file" in result.stderr, result.output
+
+
+@pytest.mark.parametrize("as_of", ["", "2026-W48-1", "20261201", "2026-13-01"])
+def test_as_of_takes_a_calendar_date_only(as_of: str) -> None:
+    result = RUN.invoke(app, ["plan", "eu-prod", "--as-of", as_of])
+    assert result.exit_code == 2 and "--as-of" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("content", "phrase"),
+    [
+        (b'{"supported-kubernetes-version": 5}', "must be an enforcement level or an object"),
+        (b'{"supported-kubernetes-version": ["mandatory"]}', "must be an enforcement level or an object"),
+        (b"[" * 100_000 + b"]" * 100_000, "nested too deep"),
+    ],
+    ids=["a-number", "a-list", "deep"],
+)
+def test_a_policy_config_of_the_wrong_shape_is_exit_2_naming_its_file(
+    content: bytes, phrase: str, tmp_path: Path
+) -> None:
+    cfg = tmp_path / "policy.json"
+    cfg.write_bytes(content)
+    for extra in ([], ["--as-of", "2026-11-23"]):
+        result = RUN.invoke(app, ["check", "eu-prod", "--policy-config", str(cfg), *extra])
+        assert result.exit_code == 2, result.output
+        assert phrase in result.stderr and str(cfg) in result.stderr
+
+
+def test_a_policy_config_that_is_not_a_file_is_exit_2_at_once(tmp_path: Path) -> None:
+    fifo = tmp_path / "policy.fifo"
+    os.mkfifo(fifo)
+    for path in (str(fifo), "/dev/zero"):
+        result = _limited(["check", "eu-prod", "--policy-config", path], tmp_path)
+        assert result.returncode == 2 and "not a regular file" in result.stderr, result.stderr[-1000:]
+
+
+def test_a_reader_that_goes_away_ends_the_writer_quietly() -> None:
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "strata.cli", "plan", "eu-prod"],
+        cwd=Path(__file__).resolve().parents[1],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env={**os.environ, "COLUMNS": "80"},
+    )
+    assert proc.stdout is not None and proc.stderr is not None
+    proc.stdout.readline()
+    proc.stdout.close()  # as `| head -1` does
+    err = proc.stderr.read().decode()
+    assert proc.wait(timeout=60) == 141, err
+    assert "Traceback" not in err
+
+
+@pytest.mark.parametrize(
+    "ending",
+    [
+        "import sys; sys.exit(1)",
+        "import sys; sys.exit(0)",
+        "raise GeneratorExit",
+        "raise KeyboardInterrupt",
+        "import os; os._exit(0)",
+    ],
+)
+def test_a_team_program_that_ends_early_fails_the_check_never_passes_it(ending: str, tmp_path: Path) -> None:
+    (tmp_path / "Pulumi.yaml").write_text("name: team\nruntime: python\n")
+    (tmp_path / "__main__.py").write_text(f"import pulumi_random as random\nrandom.RandomPet('a')\n{ending}\n")
+    (tmp_path / "Pulumi.dev.yaml").write_text("config: {}\n")
+    result = _limited(["check", str(tmp_path / "Pulumi.dev.yaml"), "--format", "json"], tmp_path)
+    assert result.returncode == 2, (result.stdout, result.stderr[-2000:])
+    assert json.loads(result.stdout)["problems"][0]["path"] == "program"
+
+
+@pytest.mark.parametrize("name", ["[a]", "a:b/c::d", ""])
+def test_a_team_project_name_pulumi_would_refuse_is_exit_2(name: str, tmp_path: Path) -> None:
+    (tmp_path / "Pulumi.yaml").write_text(yaml.safe_dump({"name": name, "runtime": "python"}))
+    (tmp_path / "__main__.py").write_text("")
+    (tmp_path / "Pulumi.dev.yaml").write_text("config: {}\n")
+    result = RUN.invoke(app, ["check", str(tmp_path / "Pulumi.dev.yaml"), "--format", "json"])
+    assert result.exit_code == 2, result.output
+    assert json.loads(result.stdout)["problems"][0]["path"] == "name"

@@ -274,6 +274,59 @@ CASES: list[tuple[str, Callable[[Env], None], str]] = [
         "pools[0].substrate.bareMetal.airgap.artifacts",
     ),
     (
+        "bare-metal-ssh-port-past-65535",
+        _set("pools.0.substrate", {"bareMetal": {**BARE_METAL["bareMetal"], "ssh": {"user": "strata", "port": 65536}}}),
+        "pools[0].substrate.bareMetal.ssh.port",
+    ),
+    *(
+        (
+            f"bare-metal-address-{label}",
+            _set(
+                "pools.0.substrate",
+                {
+                    "bareMetal": {
+                        **BARE_METAL["bareMetal"],
+                        "hosts": [{**BARE_METAL["bareMetal"]["hosts"][0], "address": address}],
+                    }
+                },
+            ),
+            "pools[0].substrate.bareMetal.hosts[0].address",
+        )
+        for label, address in (
+            ("hex", "0x0a000001"),
+            ("hex-part", "10.20.0.0x0b"),
+            ("short-form", "10.1"),
+            ("unspecified", "0.0.0.0"),
+            ("broadcast", "255.255.255.255"),
+            ("multicast", "224.0.0.1"),
+            ("loopback", "127.0.0.1"),
+            ("ipv6-unspecified", "::"),
+        )
+    ),
+    *(
+        (
+            f"bare-metal-airgap-{label}",
+            _set("pools.0.substrate", {"bareMetal": {**BARE_METAL["bareMetal"], "airgap": airgap}}),
+            f"pools[0].substrate.bareMetal.airgap.{field}",
+        )
+        for label, field, airgap in (
+            ("url-port-0", "artifacts", {"registry": "reg:5000", "artifacts": "https://a.example:0/x"}),
+            ("url-port-99999", "artifacts", {"registry": "reg:5000", "artifacts": "https://a.example:99999/x"}),
+            ("url-bad-ipv6", "artifacts", {"registry": "reg:5000", "artifacts": "https://[:::::]/x"}),
+            ("url-option-host", "artifacts", {"registry": "reg:5000", "artifacts": "https://-oProxy/x"}),
+            ("url-dots-host", "artifacts", {"registry": "reg:5000", "artifacts": "https://..../x"}),
+            ("registry-empty-label", "registry", {"registry": "a..b", "artifacts": "https://a.example/x"}),
+            ("registry-empty-segment", "registry", {"registry": "reg//x", "artifacts": "https://a.example/x"}),
+            ("registry-trailing-slash", "registry", {"registry": "reg/x/", "artifacts": "https://a.example/x"}),
+            ("registry-port-0", "registry", {"registry": "reg:0", "artifacts": "https://a.example/x"}),
+        )
+    ),
+    (
+        "eks-public-ipv6-block",
+        _set("pools.0.clusters.0.apiEndpoint", {"publicAccessCidrs": ["2001:db8::/32"]}),
+        f"{C0}.apiEndpoint.publicAccessCidrs[0]",
+    ),
+    (
         "bare-metal-country-lowercase",
         _set("pools.0.substrate", {"bareMetal": {**BARE_METAL["bareMetal"], "country": "de"}}),
         "pools[0].substrate.bareMetal.country",

@@ -4,6 +4,7 @@ provider and a cluster give: checked at plan time, at the limits, before anythin
 from __future__ import annotations
 
 import copy
+import dataclasses
 import json
 import re
 from pathlib import Path
@@ -15,6 +16,7 @@ from typer.testing import CliRunner
 
 from strata import naming
 from strata.catalog import load_catalog
+from strata.catalog.model import SizeLimits
 from strata.cli import app
 from strata.declarations import SpecError
 from strata.offline import OfflineRun
@@ -222,3 +224,30 @@ def test_ssh_user_is_a_user_name(user: str, ok: bool, tmp_path: Path) -> None:
     env["pools"][0]["clusters"][0]["nodePools"][0].update(min=1, max=1)
     paths = [p["path"] for p in _problems(env, tmp_path)]
     assert paths == ([] if ok else ["pools[0].substrate.bareMetal.ssh.user"])
+
+
+def test_a_gcp_pool_holds_at_most_256_clusters(tmp_path: Path) -> None:
+    env = _env(GCP, "c0", "p")
+    env["pools"][0]["capacity"] = {"vcpus": 100000, "memoryGib": 1000000}
+    template = env["pools"][0]["clusters"][0]
+    env["pools"][0]["clusters"] = [{**copy.deepcopy(template), "name": f"c{i}"} for i in range(257)]
+    problems = _problems(env, tmp_path)
+    assert [p["path"] for p in problems] == ["pools[0].clusters"] and "at most 256" in problems[0]["message"]
+
+
+def test_a_bare_metal_cluster_within_kubernetes_node_limit() -> None:
+    catalog = load_catalog()
+    assert catalog.sizes["bareMetal"].nodes_per_cluster == 5000
+    small = dataclasses.replace(catalog, sizes={"bareMetal": SizeLimits(nodes_per_cluster=3, source="test")})
+    with pytest.raises(SpecError) as err:
+        validate_environment(stack_environment("fra-onprem"), catalog=small, today=TODAY)
+    assert {p.path for p in err.value.problems} == {"pools[0].clusters[0].nodePools", "pools[0].clusters[1].nodePools"}
+
+
+def test_an_ipv4_mapped_address_is_the_ipv4_host(tmp_path: Path) -> None:
+    env = minimal_environment(_site([_host("h1", "10.20.0.11"), _host("h2", "::ffff:10.20.0.11")]))
+    env["pools"][0].pop("capacity")
+    env["pools"][0]["clusters"][0]["nodePools"][0].update(min=1, max=1)
+    problems = _problems(env, tmp_path)
+    assert [p["path"] for p in problems] == ["pools[0].substrate.bareMetal.hosts[1]"]
+    assert "same address" in problems[0]["message"]

@@ -10,7 +10,7 @@ Exit codes, the same in both commands (CI reads them):
 - 1: ``check`` only, a mandatory policy is violated — never anything else;
 - 2: the input is invalid (every problem is printed with its path; nothing is planned);
 - 3: an internal error — a bug in Strata or in the policy pack, never a verdict on the stack;
-- 130: interrupted.
+- 130: interrupted; 141: the output's reader went away (``strata plan x | head``).
 """
 
 from __future__ import annotations
@@ -19,6 +19,8 @@ import datetime as dt
 import enum
 import functools
 import json
+import os
+import re
 import sys
 import traceback
 from collections.abc import Callable, Mapping
@@ -37,7 +39,7 @@ from strata.declarations.errors import Problem, SpecError
 from strata.declarations.models import EnvironmentArgs
 from strata.declarations.stackfile import (
     ENVIRONMENT_SUFFIX,
-    decode_config_value,
+    environment_value,
     find_environment_key,
     read_stack_config,
 )
@@ -51,6 +53,7 @@ EXIT_VIOLATION = 1
 EXIT_INVALID = 2
 EXIT_INTERNAL = 3
 EXIT_INTERRUPTED = 130
+EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, what a shell reports for a writer whose reader left
 
 _Command = TypeVar("_Command", bound=Callable[..., None])
 
@@ -62,9 +65,15 @@ def _exit_codes(command: _Command) -> _Command:
     @functools.wraps(command)
     def run(*args: Any, **kwargs: Any) -> None:
         try:
-            command(*args, **kwargs)
+            try:
+                command(*args, **kwargs)
+            finally:
+                sys.stdout.flush()  # here, so that a reader gone away is seen here
         except (typer.Exit, click.exceptions.ClickException):
             raise
+        except BrokenPipeError:  # the reader went away (`| head`): end quietly, as a pipeline expects
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            raise typer.Exit(EXIT_BROKEN_PIPE) from None
         except KeyboardInterrupt:
             typer.echo("strata: interrupted", err=True)
             raise typer.Exit(EXIT_INTERRUPTED) from None
@@ -103,8 +112,12 @@ AsOfOption = Annotated[
 
 def parse_as_of(as_of: str | None) -> dt.date | None:
     """``--as-of``, or exit 2 naming the bad value."""
+    if as_of is None:
+        return None
     try:
-        return dt.date.fromisoformat(as_of) if as_of else None
+        if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", as_of):
+            raise ValueError(as_of)
+        return dt.date.fromisoformat(as_of)
     except ValueError:
         typer.echo(f"--as-of: {as_of!r} is not a date (YYYY-MM-DD)", err=True)
         raise typer.Exit(EXIT_INVALID) from None
@@ -125,7 +138,13 @@ def _project_root(start: Path) -> Path | None:
 
 def resolve_stack(ref: str, cwd: Path | None = None) -> StackRef:
     """A stack file path, or a stack name looked up in the project's ``stackConfigDir``."""
-    cwd = cwd or Path.cwd()
+    try:
+        return _resolve_stack(ref, cwd or Path.cwd())
+    except OSError as exc:  # a name too long, a directory that cannot be entered, a symlink loop
+        raise SpecError([Problem("STACK", f"cannot be read: {exc.strerror or exc}", ref)], ref) from None
+
+
+def _resolve_stack(ref: str, cwd: Path) -> StackRef:
     candidate = Path(ref)
     if candidate.is_file():
         name = candidate.name
@@ -154,6 +173,9 @@ def resolve_stack(ref: str, cwd: Path | None = None) -> StackRef:
             ],
             ref,
         )
+    if os.path.lexists(ref):
+        candidate.stat()  # a symlink loop or a dangling link raises here, with its reason
+        raise SpecError([Problem("STACK", "is not a regular file (a device, a pipe or a socket)", ref)], ref)
     known = sorted(p.name[len("Pulumi.") : -len(".yaml")] for p in stacks_dir.glob("Pulumi.*.yaml"))
     raise SpecError([Problem("STACK", f"no stack file {path}; stacks here: {', '.join(known) or 'none'}", ref)], ref)
 
@@ -237,7 +259,7 @@ def plan_stack(ref: StackRef, today: dt.date | None = None, *, any_program: bool
     if any_program and not any(k.endswith(ENVIRONMENT_SUFFIX) for k in stack_config):
         return _plan_project_program(ref, stack_config)
     key = find_environment_key(stack_config, str(ref.path))
-    environment = decode_config_value(stack_config[key])
+    environment = environment_value(stack_config, key, str(ref.path))
     # The whole declaration is valid before any other use of it (the program validates it again,
     # as it must under the real engine; both give the same problems).
     validate_environment(environment, today=today, source=str(ref.path))
@@ -274,7 +296,18 @@ def _plan_project_program(ref: StackRef, stack_config: dict[str, Any]) -> Planne
         raise SpecError(
             [Problem("Pulumi.yaml", f"strata check runs Python programs; found runtime {runtime!r}, main {entry}")]
         )
-    project = str(project_file.get("name") or root.name)
+    project = project_file.get("name")
+    if not isinstance(project, str) or not re.fullmatch(r"[A-Za-z0-9_.-]{1,100}", project):
+        raise SpecError(
+            [
+                Problem(
+                    "name",
+                    "a Pulumi project name: 1 to 100 letters, digits, '-', '_' or '.'",
+                    project,
+                )
+            ],
+            str(root / "Pulumi.yaml"),
+        )
     config, secret_keys = offline_config(f"{project}:", None, stack_config)
     try:
         run, _ = run_offline(
@@ -282,7 +315,10 @@ def _plan_project_program(ref: StackRef, stack_config: dict[str, Any]) -> Planne
         )
     except SpecError as err:
         raise SpecError(err.problems, str(entry)) from None
-    except Exception as err:  # the program itself failed, as `pulumi preview` would report it
+    except SystemExit as err:  # a program that exits early cannot be vouched for, whatever its code
+        message = f"exited early (sys.exit({err.code!r})); a program is judged on all it registers"
+        raise SpecError([Problem("program", message, str(entry))], str(entry)) from None
+    except (Exception, GeneratorExit) as err:  # the program itself failed, as `pulumi preview` would report it
         raise SpecError([Problem("program", f"{type(err).__name__}: {err}", str(entry))], str(entry)) from None
     return Planned(ref.stack, "", None, run, None, stack_config)
 
@@ -292,7 +328,7 @@ def _print_problems(err: SpecError, fmt: str) -> None:
         doc = {"error": "invalid spec", "source": err.source, "problems": [p.as_dict() for p in err.problems]}
         typer.echo(json.dumps(doc, indent=2, allow_nan=False))
         return
-    console = Console(stderr=True, highlight=False, soft_wrap=True)
+    console = _Console(stderr=True, highlight=False, soft_wrap=True)
     console.print(f"[bold red]invalid spec[/] {escape(err.source or '')}: {len(err.problems)} problem(s)")
     for p in err.problems:
         console.print(f"  [bold]{escape(p.path)}[/]: {escape(str(p)[len(p.path) + 2 :])}")
@@ -301,6 +337,14 @@ def _print_problems(err: SpecError, fmt: str) -> None:
 
 def _money(x: float) -> str:
     return f"${x:,.0f}"
+
+
+class _Console(Console):
+    """Rich's console, except that a reader gone away is a BrokenPipeError for the exit codes to
+    handle (rich's own answer is exit 1, which reads as a verdict)."""
+
+    def on_broken_pipe(self) -> None:
+        raise BrokenPipeError
 
 
 def _escaped(value: Any) -> Any:
@@ -401,7 +445,7 @@ def plan(
     elif format is PlanFormat.markdown:
         typer.echo(plan_markdown(doc), nl=False)
     else:
-        _print_text(doc, Console(highlight=False, width=None if sys.stdout.isatty() else 200))
+        _print_text(doc, _Console(highlight=False, width=None if sys.stdout.isatty() else 200))
 
 
 class CheckFormat(enum.StrEnum):
@@ -429,14 +473,27 @@ def load_policy_config(path: Path | None, as_of: dt.date | None) -> dict[str, An
     """``--policy-config`` (the JSON ``pulumi preview --policy-pack-config`` takes), plus ``--as-of``."""
     config: dict[str, Any] = {}
     if path is not None:
+        source = str(path)
         try:
+            if not path.is_file():
+                raise ValueError("not a regular file")
             if path.stat().st_size > MAX_BYTES:
                 raise ValueError(f"larger than {MAX_BYTES:,} bytes")
             config = json.loads(path.read_text(encoding="utf-8"), parse_constant=_not_json)
-        except (OSError, ValueError) as exc:  # JSONDecodeError and UnicodeDecodeError are ValueErrors
-            raise SpecError([Problem("--policy-config", f"cannot be read as JSON: {exc}", str(path))]) from None
+        except (OSError, ValueError, RecursionError) as exc:  # JSON and UTF-8 errors are ValueErrors
+            reason = "nested too deep" if isinstance(exc, RecursionError) else exc
+            raise SpecError([Problem("--policy-config", f"cannot be read as JSON: {reason}", source)], source) from None
         if not isinstance(config, dict):
-            raise SpecError([Problem("--policy-config", "must be a JSON object of policy name → config", str(path))])
+            raise SpecError(
+                [Problem("--policy-config", "must be a JSON object of policy name → config", source)], source
+            )
+        wrong = [
+            Problem(f"--policy-config.{name}", "must be an enforcement level or an object of settings", value)
+            for name, value in config.items()
+            if not isinstance(value, str | dict)
+        ]
+        if wrong:
+            raise SpecError(wrong, source)
     if as_of is not None:
         for name in VERSION_POLICIES:
             entry = config.get(name, {})
@@ -510,7 +567,7 @@ def check(
     elif format is CheckFormat.markdown:
         typer.echo(check_markdown(doc), nl=False)
     else:
-        console = Console(highlight=False, width=None if sys.stdout.isatty() else 200)
+        console = _Console(highlight=False, width=None if sys.stdout.isatty() else 200)
         for v in doc["violations"]:
             colour = "red" if v["level"] == "mandatory" else "yellow"
             v = _escaped(v)

@@ -50,7 +50,7 @@ def provider_size_problems(catalog: Catalog, pool: PoolPlan, cluster: ClusterPla
                 f"({limits.source})",
             )
         )
-    total = sum(np.max for np in cluster.node_pools)
+    total = sum(np.max for np in cluster.node_pools) + len(cluster.servers)  # servers are nodes too
     if limits.nodes_per_cluster is not None and total > limits.nodes_per_cluster:
         problems.append(
             Problem(

@@ -42,9 +42,14 @@ def gke_ranges() -> GkeRanges:
     return GkeRanges(nodes="10.0.0.0/20", pods="10.64.0.0/14", services="10.68.0.0/20")
 
 
+#: Clusters one GCP pool can hold: its control planes' /28 blocks come from one /20.
+MAX_GKE_CLUSTERS_PER_POOL = 256
+
+
 def control_plane_cidr(index: int) -> str:
-    """A /28 per cluster for GKE's private control plane peering (172.16.0.0/24 holds 16)."""
-    if not 0 <= index < 256:
-        raise ValueError("at most 256 clusters per pool")
+    """A /28 per cluster for GKE's private control plane peering, from 172.16.0.0/20 (validation
+    refuses a pool with more clusters than that holds)."""
+    if not 0 <= index < MAX_GKE_CLUSTERS_PER_POOL:
+        raise ValueError(f"at most {MAX_GKE_CLUSTERS_PER_POOL} clusters per pool")
     block = ipaddress.ip_network("172.16.0.0/20")
     return str(list(block.subnets(new_prefix=28))[index])

@@ -22,7 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
-from typing import Any, TypeVar
+from typing import Any, NoReturn, TypeVar
 
 from google.protobuf import struct_pb2
 from pulumi.runtime import config as runtime_config
@@ -322,6 +322,10 @@ def run_offline(
             except RuntimeError:
                 if not interrupt.received:
                     raise
+            except KeyboardInterrupt:
+                if not interrupt.received:  # raised by the program, not by Ctrl-C: the program failed
+                    raise ProgramExit("the program raised KeyboardInterrupt") from None
+                raise
     finally:
         settings.ROOT.set(None)
         _cancel_pending(loop)
@@ -331,6 +335,10 @@ def run_offline(
     if run.duplicate_urns:
         raise DuplicateResourceError("duplicate resource URNs: " + ", ".join(sorted(set(run.duplicate_urns))))
     return run, result[0]
+
+
+class ProgramExit(RuntimeError):
+    """The program tried to end the process (``os._exit``) or raised KeyboardInterrupt itself."""
 
 
 class _Interrupt:
@@ -384,6 +392,10 @@ def _cancel_pending(loop: asyncio.AbstractEventLoop) -> None:
         loop.run_until_complete(asyncio.wait(pending, timeout=2))
 
 
+def _refuse_exit(status: int) -> NoReturn:
+    raise ProgramExit(f"the program called os._exit({status})")
+
+
 def program_file(main: Path) -> Callable[[], None]:
     """A Pulumi Python program file as the language host runs it: as ``__main__``, with its
     directory as the working directory and first on ``sys.path`` (for the program's own modules)."""
@@ -393,9 +405,12 @@ def program_file(main: Path) -> Callable[[], None]:
         cwd = os.getcwd()
         sys.path.insert(0, here)
         os.chdir(here)
+        exit_ = os._exit
+        os._exit = _refuse_exit  # a program may not end the check before it is judged
         try:
             runpy.run_path(str(main), run_name="__main__")
         finally:
+            os._exit = exit_
             os.chdir(cwd)
             if here in sys.path:
                 sys.path.remove(here)
@@ -414,6 +429,7 @@ __all__ = [
     "DuplicateResourceError",
     "OfflineRun",
     "PreviewMocks",
+    "ProgramExit",
     "RecordingMonitor",
     "Registration",
     "config_for",

@@ -12,7 +12,7 @@ from typing import Any
 import pulumi
 from pulumi.runtime import config as runtime_config
 
-from strata.declarations.stackfile import decode_config_value, find_environment_key
+from strata.declarations.stackfile import environment_value, find_environment_key
 from strata.environment import Environment
 
 
@@ -20,7 +20,7 @@ def environment_config() -> tuple[str, Any]:
     """The stack's environment config key and its decoded value."""
     config: dict[str, Any] = {**runtime_config.get_config_env(), **runtime_config.CONFIG.get()}
     key = find_environment_key(config, "stack config")
-    return key, decode_config_value(config[key])
+    return key, environment_value(config, key, "stack config")
 
 
 def main(today: dt.date | None = None) -> Environment:

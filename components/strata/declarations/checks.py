@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Iterable
 from typing import Any, get_args, get_origin
 
@@ -10,6 +11,7 @@ from pydantic import BaseModel, ValidationError
 from strata.catalog import Catalog
 from strata.declarations.errors import PathPart, Problem, format_path
 from strata.declarations.models import EnvironmentArgs, KubernetesClusterArgs, ResourcePoolArgs
+from strata.network import MAX_GKE_CLUSTERS_PER_POOL
 
 _SUBSTRATE_LABEL = {"aws": "AWS", "gcp": "GCP", "bareMetal": "bare metal"}
 
@@ -88,6 +90,17 @@ def check_cluster(catalog: Catalog, kind: str, cluster: KubernetesClusterArgs, p
             )
         )
     problems += _duplicates([n.name for n in cluster.node_pools], f"{path}.nodePools", "node pool")
+    if kind == "aws":  # Strata's EKS clusters are IPv4 clusters
+        for k, cidr in enumerate(cluster.api_endpoint.public_access_cidrs):
+            if ipaddress.ip_network(cidr).version == 6:
+                problems.append(
+                    Problem(
+                        f"{path}.apiEndpoint.publicAccessCidrs[{k}]",
+                        "EKS takes IPv4 blocks only for an IPv4 cluster's public endpoint "
+                        "(https://docs.aws.amazon.com/eks/latest/APIReference/API_VpcConfigRequest.html)",
+                        cidr,
+                    )
+                )
     problems += _duplicates([t.name for t in cluster.tenants], f"{path}.tenants", "tenant")
     problems += _duplicates([f.spec.name for f in cluster.frameworks], f"{path}.frameworks", "framework")
     tenants = {t.name: t for t in cluster.tenants}
@@ -128,6 +141,14 @@ def check_pool(catalog: Catalog, pool: ResourcePoolArgs, path: str) -> list[Prob
             )
         if pool.capacity is None:
             problems.append(Problem(f"{path}.capacity", "required for a cloud pool: the budget its clusters draw from"))
+    if kind == "gcp" and len(pool.clusters) > MAX_GKE_CLUSTERS_PER_POOL:
+        problems.append(
+            Problem(
+                f"{path}.clusters",
+                f"{len(pool.clusters)} clusters; a GCP pool holds at most {MAX_GKE_CLUSTERS_PER_POOL} "
+                "(their control planes' address blocks share one /20): split the pool",
+            )
+        )
     if kind not in catalog.versions:
         problems.append(
             Problem(

@@ -11,6 +11,7 @@ from __future__ import annotations
 import difflib
 import ipaddress
 import re
+import socket
 from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import (
@@ -87,10 +88,18 @@ def _cidr(value: str) -> str:
 #: The largest count a declaration may hold: what a provider's 32-bit integer fields take.
 INT32_MAX = 2**31 - 1
 
+
 # Numbers and flags are strict: YAML's ``true`` is not 1, ``"3"`` is not 3, ``2.0`` is not a count.
 # A float field takes an integer; NaN and infinities are refused for every field (``Spec``).
-Count = Annotated[int, Strict(), Field(le=INT32_MAX)]
-Amount = Annotated[float, Strict(), Field(le=INT32_MAX)]
+def _int32(value: float) -> float:
+    if value > INT32_MAX:
+        raise ValueError(f"must be at most {INT32_MAX:,}")
+    return value
+
+
+# (A validator, not ``Field(le=...)``: a field's own ``le`` must not be overridden by this one.)
+Count = Annotated[int, Strict(), AfterValidator(_int32)]
+Amount = Annotated[float, Strict(), AfterValidator(_int32)]
 Flag = Annotated[bool, Strict()]
 
 Name = Annotated[str, AfterValidator(_dns_label)]
@@ -182,9 +191,18 @@ def _host_address(value: str) -> str:
             raise ValueError(
                 "an IPv6 address with a zone (%...) is reachable only from its own link; use a routable one"
             )
+        if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+            ip = ip.ipv4_mapped  # ::ffff:10.0.0.1 is 10.0.0.1
+        if ip.is_unspecified or ip.is_multicast or ip.is_loopback or str(ip) == "255.255.255.255":
+            raise ValueError("not the address of a host (unspecified, loopback, multicast or broadcast)")
         return str(ip)
     labels = text.split(".")
-    if all(p.isdigit() for p in labels):
+    try:  # what resolvers read as IPv4 in another spelling: 0x0a000001, 10.1, 012.0.0.1
+        socket.inet_aton(text)
+        numeric = True
+    except OSError:
+        numeric = all(p.isdigit() for p in labels)
+    if numeric:
         raise ValueError("not a valid IPv4 address (four numbers 0-255 without leading zeros, such as 10.20.0.11)")
     if ":" in text or len(text) > 253 or not all(_HOSTNAME_LABEL.match(p) for p in labels) or labels[-1].isdigit():
         raise ValueError("must be an IPv4 address, an IPv6 address or a DNS name such as node1.fra-dc1.example")
@@ -220,22 +238,59 @@ class SshAccess(Spec):
     private_key_secret: Annotated[str, Field(pattern=r"^[A-Za-z][A-Za-z0-9_.-]*$")] = "sshPrivateKey"
 
 
+def _endpoint(host: str, port: str | None) -> str:
+    """``host[:port]`` where host is an address or DNS name (as :func:`_host_address` takes it) and
+    port is 1-65535; raises ValueError otherwise."""
+    bare = host[1:-1] if host.startswith("[") and host.endswith("]") else host
+    if bare != host and ":" not in bare:
+        raise ValueError("brackets are for IPv6 addresses")
+    if ":" in bare and bare == host:
+        raise ValueError("an IPv6 address in a URL goes in brackets")
+    canonical = _host_address(bare)
+    if port is not None and not 1 <= int(port) <= 65535:
+        raise ValueError("a port is 1-65535")
+    return url_host(canonical) + (f":{int(port)}" if port is not None else "")
+
+
+_URL = re.compile(r"https?://(\[[^\]/]*\]|[^:/\[\]]*)(?::([0-9]{1,5}))?(/[A-Za-z0-9._~%/@+-]*)?")
+_REGISTRY = re.compile(r"(\[[^\]/]*\]|[^:/\[\]]*)(?::([0-9]{1,5}))?((?:/[a-z0-9]+(?:[._-][a-z0-9]+)*)*)")
+
+
 def _url(value: str) -> str:
-    # Letters, digits and ``-._~%/:@[]`` only: nothing a shell, a YAML file or sed would read as syntax.
-    match = re.fullmatch(r"(https?)://([A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(:[0-9]{1,5})?(/[A-Za-z0-9._~%/@+-]*)?", value)
-    if not match:
+    # Letters, digits and ``-._~%/@+`` in the path only: nothing a shell, YAML or sed reads as syntax.
+    match = _URL.fullmatch(value)
+    try:
+        if not match:
+            raise ValueError
+        _endpoint(match.group(1), match.group(2))
+    except ValueError:
         raise ValueError(
             "must be an http(s) URL on the site such as https://artifacts.fra-dc1.example/rke2 "
-            "(host, optional port, a path of letters, digits and -._~%/@+; no query, no spaces, no quotes)"
-        )
+            "(a host address or name, an optional port 1-65535, a path of letters, digits and -._~%/@+; "
+            "no query, no spaces, no quotes)"
+        ) from None
     return value.rstrip("/")
+
+
+def _registry(value: str) -> str:
+    match = _REGISTRY.fullmatch(value)
+    try:
+        if not match:
+            raise ValueError
+        _endpoint(match.group(1), match.group(2))
+    except ValueError:
+        raise ValueError(
+            "must be a registry such as registry.fra-dc1.example:5000 or registry.example/mirror "
+            "(a host address or name, an optional port 1-65535, then optional lowercase path segments)"
+        ) from None
+    return value
 
 
 class AirGap(Spec):
     """An install that fetches nothing from the internet: images from the site's registry mirror,
     the distribution's artifacts from a URL on the site."""
 
-    registry: Annotated[str, Field(pattern=r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?(:[0-9]{1,5})?(/[-a-z0-9._/]+)?$")]
+    registry: Annotated[str, Strict(), AfterValidator(_registry)]
     artifacts: Annotated[str, AfterValidator(_url)]
 
 

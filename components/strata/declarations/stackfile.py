@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from strata.declarations.errors import Problem, SpecError
-from strata.declarations.yamlfile import read_yaml
+from strata.declarations.yamlfile import MAX_BYTES, MAX_DEPTH, check_bounds, read_yaml
 
 ENVIRONMENT_SUFFIX = ":environment"
 
@@ -29,14 +29,46 @@ def _no_constant(name: str) -> Any:
     raise ValueError(f"{name} is not a number a declaration may hold")
 
 
-def decode_config_value(value: Any) -> Any:
-    """Object config reaches a program as a JSON string; a stack file holds it as YAML.
-    Text that is not JSON (or holds NaN or an infinity, which JSON has not) stays text."""
-    if isinstance(value, str):
-        try:
-            return json.loads(value, parse_constant=_no_constant)
-        except ValueError:
-            return value
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in out:
+            raise ValueError(f"duplicate key {key!r}")
+        out[key] = value
+    return out
+
+
+def decode_config_value(value: Any, source: str | None = None, path: str = "(root)") -> Any:
+    """Object config reaches a program as a JSON string; a stack file holds it as YAML. JSON text
+    is held to the YAML reader's bounds (size, values, depth) and rules (no duplicate keys, no NaN);
+    text that is not JSON stays text."""
+    if not isinstance(value, str) or not value.lstrip().startswith(("{", "[")):
+        return value
+    if len(value) > MAX_BYTES:
+        raise SpecError([Problem(path, f"is more than {MAX_BYTES:,} characters of JSON")], source)
+    try:
+        decoded = json.loads(value, parse_constant=_no_constant, object_pairs_hook=_unique_keys)
+    except RecursionError:
+        raise SpecError([Problem(path, f"nested more than {MAX_DEPTH} levels deep")], source) from None
+    except ValueError as exc:
+        raise SpecError([Problem(path, f"is not valid JSON: {exc}")], source) from None
+    return check_bounds(decoded, source, path)
+
+
+def environment_value(config: Mapping[str, Any], key: str, source: str | None = None) -> Any:
+    """The environment declaration under ``key``: a mapping (as YAML or as JSON text), bounded."""
+    value = decode_config_value(config[key], source, f"config.{key}")
+    if not isinstance(value, dict):
+        raise SpecError(
+            [
+                Problem(
+                    f"config.{key}",
+                    "must be a mapping: the environment's declaration (name, jurisdiction, owner, pools)",
+                    value,
+                )
+            ],
+            source,
+        )
     return value
 
 
@@ -54,4 +86,4 @@ def read_stack_file(path: Path) -> tuple[str, Any]:
     """Return ``(config key, environment mapping)`` of a stack file."""
     config = read_stack_config(path)
     key = find_environment_key(config, str(path))
-    return key, decode_config_value(config[key])
+    return key, environment_value(config, key, str(path))

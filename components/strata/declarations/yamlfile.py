@@ -10,8 +10,9 @@ stack config can carry — or a :class:`SpecError` naming every problem with its
 - aliases are expanded against a budget of :data:`MAX_NODES` values in all, so a nested-anchor
   "billion laughs" document stops after a bounded amount of work and memory;
 - nesting is at most :data:`MAX_DEPTH` deep;
-- an unquoted date stays the text it was written as, and only ``true``/``false`` are booleans
-  (``yes``, ``on`` are text): YAML 1.2, as Pulumi reads a stack file; an explicit
+- an unquoted date stays the text it was written as, only ``true``/``false`` are booleans
+  (``yes``, ``on`` are text), ``190:20:30`` is text and ``1e5`` a number: YAML 1.2, as Pulumi
+  reads a stack file; an integer with a leading zero (``017``: octal to YAML, 17 to a person) and an explicit
   type tag other than the JSON ones (``!!binary``, ``!!set``, ``!!timestamp``, ``!custom``) and
   merge keys (``<<``) are errors; ``.nan`` and ``.inf`` are not numbers a declaration may hold.
 """
@@ -37,6 +38,7 @@ MAX_DEPTH = 64
 
 _TOO_MANY = "a declaration is far smaller; write it out plainly"
 _TAG = "tag:yaml.org,2002:"
+_OCTAL = "tag:strata,2026:leading-zero"
 _PLAIN_TAGS = {f"{_TAG}{t}" for t in ("str", "int", "float", "bool", "null")}
 
 _Base: type = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml where PyYAML has it (PyPI wheels do)
@@ -50,6 +52,29 @@ class _Loader(_Base):
         for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
     }
 
+
+# Integers without YAML 1.1's base-60 form (``190:20:30`` is text to Pulumi's reader); a leading
+# zero (``017``) resolves to its own tag, refused below: octal to YAML readers, decimal to people.
+for _first in "-+0123456789":
+    _Loader.yaml_implicit_resolvers[_first] = [
+        (tag, rx)
+        for tag, rx in _Loader.yaml_implicit_resolvers.get(_first, [])
+        if tag not in (f"{_TAG}int", f"{_TAG}float")
+    ]
+_Loader.add_implicit_resolver(
+    f"{_TAG}int",
+    re.compile(r"^(?:[-+]?0b[0-1_]+|[-+]?0|[-+]?[1-9][0-9_]*|[-+]?0x[0-9a-fA-F_]+)$"),
+    list("-+0123456789"),
+)
+_Loader.add_implicit_resolver(_OCTAL, re.compile(r"^[-+]?0[0-9_]+$"), list("-+0"))
+_Loader.add_implicit_resolver(
+    f"{_TAG}float",
+    re.compile(
+        r"^(?:[-+]?(?:[0-9][0-9_]*\.[0-9_]*|\.[0-9][0-9_]*|[0-9][0-9_]*(?=[eE]))(?:[eE][-+]?[0-9]+)?"
+        r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$"
+    ),
+    list("-+0123456789."),
+)
 
 # YAML 1.2's booleans only, as Pulumi's reader (yaml.v3) has them: ``yes``, ``on``, ``n`` stay text.
 _Loader.add_implicit_resolver(f"{_TAG}bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF"))
@@ -110,6 +135,11 @@ class _Reader:
         return out
 
     def scalar(self, node: ScalarNode, path: list[PathPart]) -> Any:
+        if node.tag == _OCTAL:
+            self.problem(
+                path, node, f"{node.value!r} has a leading zero: octal to YAML, decimal to people; drop the zero"
+            )
+            return None
         if node.tag not in _PLAIN_TAGS:
             self.problem(path, node, f"the YAML tag {_short(node.tag)} is not allowed; write plain text or a number")
             return None
@@ -170,6 +200,25 @@ def load_yaml(data: bytes, source: str | None = None) -> Any:
         ) from None
     if reader.problems:
         raise SpecError(reader.problems, source)
+    return value
+
+
+def check_bounds(value: Any, source: str | None = None, path: str = "(root)") -> Any:
+    """``value`` (parsed from JSON) held to the same bounds as a YAML document: at most
+    :data:`MAX_NODES` values and :data:`MAX_DEPTH` levels. Iterative, so any depth is safe."""
+    stack: list[tuple[Any, int]] = [(value, 0)]
+    count = 0
+    while stack:
+        item, depth = stack.pop()
+        count += 1
+        if count > MAX_NODES:
+            raise SpecError([Problem(path, f"holds more than {MAX_NODES:,} values; {_TOO_MANY}")], source)
+        if depth > MAX_DEPTH:
+            raise SpecError([Problem(path, f"nested more than {MAX_DEPTH} levels deep")], source)
+        if isinstance(item, dict):
+            stack.extend((v, depth + 1) for v in item.values())
+        elif isinstance(item, list):
+            stack.extend((v, depth + 1) for v in item)
     return value
 
 
