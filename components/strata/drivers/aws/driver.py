@@ -12,7 +12,10 @@ from __future__ import annotations
 import json
 
 import pulumi
-import pulumi_aws as aws
+from pulumi_aws import ec2, eks, iam, kms
+from pulumi_aws.get_availability_zones import get_availability_zones_output
+from pulumi_aws.get_caller_identity import get_caller_identity_output
+from pulumi_aws.get_partition import get_partition_output
 
 from strata import naming
 from strata.drivers import ClusterInfra, PoolInfra
@@ -28,7 +31,7 @@ TAG_PREFIX = "strata:"
 #: Property paths that hold tags, per type ("*" = any type that has a ``tags`` input).
 TAG_SLOTS = {"*": ("tags",)}
 CONTROL_PLANE_LOGS = ("api", "audit", "authenticator", "controllerManager", "scheduler")
-GPU_TAINT = aws.eks.NodeGroupTaintArgs(key="nvidia.com/gpu", value="present", effect="NO_SCHEDULE")
+GPU_TAINT = eks.NodeGroupTaintArgs(key="nvidia.com/gpu", value="present", effect="NO_SCHEDULE")
 
 
 def aws_tags(ownership: Ownership) -> dict[str, str]:
@@ -103,13 +106,13 @@ class AwsDriver:
         region = plan.region
         name = plan.name
         opts = pulumi.ResourceOptions(parent=parent)
-        identity = aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(parent=parent))
-        partition = aws.get_partition_output(opts=pulumi.InvokeOutputOptions(parent=parent))
-        zones = aws.get_availability_zones_output(
+        identity = get_caller_identity_output(opts=pulumi.InvokeOutputOptions(parent=parent))
+        partition = get_partition_output(opts=pulumi.InvokeOutputOptions(parent=parent))
+        zones = get_availability_zones_output(
             state="available", region=region, opts=pulumi.InvokeOutputOptions(parent=parent)
         )
 
-        vpc = aws.ec2.Vpc(
+        vpc = ec2.Vpc(
             f"{name}-vpc",
             region=region,
             cidr_block=POOL_CIDR,
@@ -117,19 +120,19 @@ class AwsDriver:
             enable_dns_support=True,
             opts=opts,
         )
-        igw = aws.ec2.InternetGateway(f"{name}-igw", region=region, vpc_id=vpc.id, opts=opts)
-        public_rt = aws.ec2.RouteTable(
+        igw = ec2.InternetGateway(f"{name}-igw", region=region, vpc_id=vpc.id, opts=opts)
+        public_rt = ec2.RouteTable(
             f"{name}-public",
             region=region,
             vpc_id=vpc.id,
-            routes=[aws.ec2.RouteTableRouteArgs(cidr_block="0.0.0.0/0", gateway_id=igw.id)],
+            routes=[ec2.RouteTableRouteArgs(cidr_block="0.0.0.0/0", gateway_id=igw.id)],
             opts=opts,
         )
-        private_subnets: list[aws.ec2.Subnet] = []
+        private_subnets: list[ec2.Subnet] = []
         for layout in zone_subnets(plan.spec.substrate.zones):
             i = layout.zone_index
             az = zones.names[i]
-            public = aws.ec2.Subnet(
+            public = ec2.Subnet(
                 f"{name}-public-{i}",
                 region=region,
                 vpc_id=vpc.id,
@@ -139,22 +142,22 @@ class AwsDriver:
                 tags={"kubernetes.io/role/elb": "1"},
                 opts=opts,
             )
-            aws.ec2.RouteTableAssociation(
+            ec2.RouteTableAssociation(
                 f"{name}-public-{i}",
                 region=region,
                 subnet_id=public.id,
                 route_table_id=public_rt.id,
                 opts=opts,
             )
-            eip = aws.ec2.Eip(f"{name}-nat-{i}", region=region, domain="vpc", opts=opts)
-            nat = aws.ec2.NatGateway(
+            eip = ec2.Eip(f"{name}-nat-{i}", region=region, domain="vpc", opts=opts)
+            nat = ec2.NatGateway(
                 f"{name}-nat-{i}",
                 region=region,
                 subnet_id=public.id,
                 allocation_id=eip.id,
                 opts=pulumi.ResourceOptions(parent=parent, depends_on=[igw]),
             )
-            private = aws.ec2.Subnet(
+            private = ec2.Subnet(
                 f"{name}-private-{i}",
                 region=region,
                 vpc_id=vpc.id,
@@ -163,19 +166,19 @@ class AwsDriver:
                 tags={"kubernetes.io/role/internal-elb": "1"},
                 opts=opts,
             )
-            rt = aws.ec2.RouteTable(
+            rt = ec2.RouteTable(
                 f"{name}-private-{i}",
                 region=region,
                 vpc_id=vpc.id,
-                routes=[aws.ec2.RouteTableRouteArgs(cidr_block="0.0.0.0/0", nat_gateway_id=nat.id)],
+                routes=[ec2.RouteTableRouteArgs(cidr_block="0.0.0.0/0", nat_gateway_id=nat.id)],
                 opts=opts,
             )
-            aws.ec2.RouteTableAssociation(
+            ec2.RouteTableAssociation(
                 f"{name}-private-{i}", region=region, subnet_id=private.id, route_table_id=rt.id, opts=opts
             )
             private_subnets.append(private)
 
-        key = aws.kms.Key(
+        key = kms.Key(
             f"{name}-key",
             region=region,
             description=f"Strata pool {name}: Kubernetes secrets and node volumes",
@@ -184,7 +187,7 @@ class AwsDriver:
             policy=pulumi.Output.all(identity.account_id, partition.partition).apply(lambda a: _key_policy(a[0], a[1])),
             opts=opts,
         )
-        aws.kms.Alias(
+        kms.Alias(
             f"{name}-key",
             region=region,
             name=naming.kms_alias(ownership.environment, name),
@@ -192,24 +195,22 @@ class AwsDriver:
             opts=opts,
         )
 
-        cluster_role = aws.iam.Role(
-            f"{name}-eks-cluster", assume_role_policy=_assume_role("eks.amazonaws.com"), opts=opts
-        )
-        aws.iam.RolePolicyAttachment(
+        cluster_role = iam.Role(f"{name}-eks-cluster", assume_role_policy=_assume_role("eks.amazonaws.com"), opts=opts)
+        iam.RolePolicyAttachment(
             f"{name}-eks-cluster",
             role=cluster_role.name,
             policy_arn=pulumi.Output.format("arn:{0}:iam::aws:policy/AmazonEKSClusterPolicy", partition.partition),
             opts=opts,
         )
-        node_role = aws.iam.Role(f"{name}-eks-node", assume_role_policy=_assume_role("ec2.amazonaws.com"), opts=opts)
+        node_role = iam.Role(f"{name}-eks-node", assume_role_policy=_assume_role("ec2.amazonaws.com"), opts=opts)
         for policy in AWS_NODE_POLICIES:
-            aws.iam.RolePolicyAttachment(
+            iam.RolePolicyAttachment(
                 f"{name}-eks-node-{policy}",
                 role=node_role.name,
                 policy_arn=pulumi.Output.format("arn:{0}:iam::aws:policy/{1}", partition.partition, policy),
                 opts=opts,
             )
-        admin_role = aws.iam.Role(
+        admin_role = iam.Role(
             f"{name}-eks-admin",
             description=f"Cluster administrators of pool {name}; granted by EKS access entries",
             assume_role_policy=pulumi.Output.all(identity.account_id, partition.partition).apply(
@@ -251,29 +252,29 @@ class AwsDriver:
         name = plan.name
         opts = pulumi.ResourceOptions(parent=parent)
         endpoint = plan.spec.api_endpoint
-        cluster = aws.eks.Cluster(
+        cluster = eks.Cluster(
             f"{name}-eks",
             region=region,
             version=plan.version,
             role_arn=h["cluster_role_arn"],
-            vpc_config=aws.eks.ClusterVpcConfigArgs(
+            vpc_config=eks.ClusterVpcConfigArgs(
                 subnet_ids=h["subnet_ids"],
                 endpoint_private_access=True,
                 endpoint_public_access=endpoint.public,
                 public_access_cidrs=list(endpoint.public_access_cidrs) if endpoint.public else None,
             ),
-            access_config=aws.eks.ClusterAccessConfigArgs(
+            access_config=eks.ClusterAccessConfigArgs(
                 authentication_mode="API", bootstrap_cluster_creator_admin_permissions=False
             ),
-            encryption_config=aws.eks.ClusterEncryptionConfigArgs(
-                provider=aws.eks.ClusterEncryptionConfigProviderArgs(key_arn=pool.key_id),
+            encryption_config=eks.ClusterEncryptionConfigArgs(
+                provider=eks.ClusterEncryptionConfigProviderArgs(key_arn=pool.key_id),
                 resources=["secrets"],
             ),
             enabled_cluster_log_types=list(CONTROL_PLANE_LOGS),
-            upgrade_policy=aws.eks.ClusterUpgradePolicyArgs(support_type="STANDARD"),
+            upgrade_policy=eks.ClusterUpgradePolicyArgs(support_type="STANDARD"),
             opts=opts,
         )
-        admin = aws.eks.AccessEntry(
+        admin = eks.AccessEntry(
             f"{name}-admin",
             region=region,
             cluster_name=cluster.name,
@@ -281,7 +282,7 @@ class AwsDriver:
             type="STANDARD",
             opts=opts,
         )
-        aws.eks.AccessPolicyAssociation(
+        eks.AccessPolicyAssociation(
             f"{name}-admin",
             region=region,
             cluster_name=cluster.name,
@@ -289,10 +290,10 @@ class AwsDriver:
             policy_arn=h["partition"].apply(
                 lambda p: f"arn:{p}:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy"
             ),
-            access_scope=aws.eks.AccessPolicyAssociationAccessScopeArgs(type="cluster"),
+            access_scope=eks.AccessPolicyAssociationAccessScopeArgs(type="cluster"),
             opts=opts,
         )
-        aws.iam.OpenIdConnectProvider(
+        iam.OpenIdConnectProvider(
             f"{name}-oidc",
             url=cluster.identities[0].oidcs[0].issuer,
             client_id_lists=["sts.amazonaws.com"],
@@ -312,26 +313,26 @@ class AwsDriver:
         self,
         np: NodePoolPlan,
         plan: ClusterPlan,
-        cluster: aws.eks.Cluster,
+        cluster: eks.Cluster,
         pool: PoolInfra,
         region: str,
         opts: pulumi.ResourceOptions,
-    ) -> aws.eks.NodeGroup:
+    ) -> eks.NodeGroup:
         name = naming.node_pool(plan.name, np.name)
         gpu = np.machine_type.gpus > 0
-        template = aws.ec2.LaunchTemplate(
+        template = ec2.LaunchTemplate(
             name,
             region=region,
             description=f"Strata node group {name}: IMDSv2 only, encrypted volumes",
-            metadata_options=aws.ec2.LaunchTemplateMetadataOptionsArgs(
+            metadata_options=ec2.LaunchTemplateMetadataOptionsArgs(
                 http_endpoint="enabled",
                 http_tokens="required",
                 http_put_response_hop_limit=1,
             ),
             block_device_mappings=[
-                aws.ec2.LaunchTemplateBlockDeviceMappingArgs(
+                ec2.LaunchTemplateBlockDeviceMappingArgs(
                     device_name="/dev/xvda",
-                    ebs=aws.ec2.LaunchTemplateBlockDeviceMappingEbsArgs(
+                    ebs=ec2.LaunchTemplateBlockDeviceMappingEbsArgs(
                         encrypted="true",
                         kms_key_id=pool.key_id,
                         volume_size=100,
@@ -343,7 +344,7 @@ class AwsDriver:
             update_default_version=True,
             opts=opts,
         )
-        return aws.eks.NodeGroup(
+        return eks.NodeGroup(
             name,
             region=region,
             cluster_name=cluster.name,
@@ -352,10 +353,8 @@ class AwsDriver:
             subnet_ids=pool.handles["subnet_ids"],
             instance_types=[np.machine_type.name],
             ami_type="AL2023_x86_64_NVIDIA" if gpu else "AL2023_x86_64_STANDARD",
-            scaling_config=aws.eks.NodeGroupScalingConfigArgs(min_size=np.min, max_size=np.max, desired_size=np.min),
-            launch_template=aws.eks.NodeGroupLaunchTemplateArgs(
-                id=template.id, version=template.latest_version.apply(str)
-            ),
+            scaling_config=eks.NodeGroupScalingConfigArgs(min_size=np.min, max_size=np.max, desired_size=np.min),
+            launch_template=eks.NodeGroupLaunchTemplateArgs(id=template.id, version=template.latest_version.apply(str)),
             taints=[GPU_TAINT] if gpu else None,
             labels={"strata.io/node-pool": np.name, "strata.io/machine-type": np.machine_type.name},
             opts=pulumi.ResourceOptions.merge(

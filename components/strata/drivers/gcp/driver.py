@@ -11,7 +11,7 @@ metadata server, autoscale on total min/max, and GPU pools get accelerators and 
 from __future__ import annotations
 
 import pulumi
-import pulumi_gcp as gcp
+from pulumi_gcp import compute, container, kms, organizations, projects, serviceaccount
 
 from strata import naming
 from strata.drivers import ClusterInfra, PoolInfra
@@ -31,7 +31,7 @@ LABEL_SLOTS = {
     "gcp:container/cluster:Cluster": ("resource_labels",),
     "gcp:container/nodePool:NodePool": ("node_config.resource_labels",),
 }
-GPU_TAINT = gcp.container.NodePoolNodeConfigTaintArgs(key="nvidia.com/gpu", value="present", effect="NO_SCHEDULE")
+GPU_TAINT = container.NodePoolNodeConfigTaintArgs(key="nvidia.com/gpu", value="present", effect="NO_SCHEDULE")
 #: GKE's recommended minimum role for node service accounts, plus pulling images.
 KEY_ROTATION = "7776000s"  # 90 days
 #: Nodes get the broad scope and are limited by their service account's roles (Google's advice).
@@ -58,10 +58,10 @@ class GcpDriver:
         name, project, region = plan.name, sub.project, sub.region
         opts = pulumi.ResourceOptions(parent=parent)
         ranges = gke_ranges()
-        network = gcp.compute.Network(
+        network = compute.Network(
             f"{name}-vpc", project=project, auto_create_subnetworks=False, routing_mode="REGIONAL", opts=opts
         )
-        subnet = gcp.compute.Subnetwork(
+        subnet = compute.Subnetwork(
             f"{name}-nodes",
             project=project,
             region=region,
@@ -69,36 +69,36 @@ class GcpDriver:
             ip_cidr_range=ranges.nodes,
             private_ip_google_access=True,
             secondary_ip_ranges=[
-                gcp.compute.SubnetworkSecondaryIpRangeArgs(range_name="pods", ip_cidr_range=ranges.pods),
-                gcp.compute.SubnetworkSecondaryIpRangeArgs(range_name="services", ip_cidr_range=ranges.services),
+                compute.SubnetworkSecondaryIpRangeArgs(range_name="pods", ip_cidr_range=ranges.pods),
+                compute.SubnetworkSecondaryIpRangeArgs(range_name="services", ip_cidr_range=ranges.services),
             ],
-            log_config=gcp.compute.SubnetworkLogConfigArgs(aggregation_interval="INTERVAL_5_SEC", flow_sampling=0.5),
+            log_config=compute.SubnetworkLogConfigArgs(aggregation_interval="INTERVAL_5_SEC", flow_sampling=0.5),
             opts=opts,
         )
-        router = gcp.compute.Router(f"{name}-router", project=project, region=region, network=network.id, opts=opts)
-        gcp.compute.RouterNat(
+        router = compute.Router(f"{name}-router", project=project, region=region, network=network.id, opts=opts)
+        compute.RouterNat(
             f"{name}-nat",
             project=project,
             region=region,
             router=router.name,
             nat_ip_allocate_option="AUTO_ONLY",
             source_subnetwork_ip_ranges_to_nat="ALL_SUBNETWORKS_ALL_IP_RANGES",
-            log_config=gcp.compute.RouterNatLogConfigArgs(enable=True, filter="ERRORS_ONLY"),
+            log_config=compute.RouterNatLogConfigArgs(enable=True, filter="ERRORS_ONLY"),
             opts=opts,
         )
-        ring = gcp.kms.KeyRing(f"{name}-keys", project=project, location=region, opts=opts)
-        key = gcp.kms.CryptoKey(
+        ring = kms.KeyRing(f"{name}-keys", project=project, location=region, opts=opts)
+        key = kms.CryptoKey(
             f"{name}-key",
             key_ring=ring.id,
             purpose="ENCRYPT_DECRYPT",
             rotation_period=KEY_ROTATION,
             opts=pulumi.ResourceOptions(parent=parent, protect=False),
         )
-        project_info = gcp.organizations.get_project_output(
+        project_info = organizations.get_project_output(
             project_id=project, opts=pulumi.InvokeOutputOptions(parent=parent)
         )
         # GKE's service agent encrypts Kubernetes secrets with the pool key.
-        gcp.kms.CryptoKeyIAMMember(
+        kms.CryptoKeyIAMMember(
             f"{name}-key-gke",
             crypto_key_id=key.id,
             role="roles/cloudkms.cryptoKeyEncrypterDecrypter",
@@ -107,7 +107,7 @@ class GcpDriver:
             ),
             opts=opts,
         )
-        account = gcp.serviceaccount.Account(
+        account = serviceaccount.Account(
             f"{name}-nodes",
             project=project,
             account_id=naming.gcp_node_account_id(ownership.environment, name),
@@ -115,14 +115,14 @@ class GcpDriver:
             opts=opts,
         )
         for role in GCP_NODE_ROLES:
-            gcp.projects.IAMMember(
+            projects.IAMMember(
                 f"{name}-nodes-{role.split('/')[-1]}",
                 project=project,
                 role=role,
                 member=account.email.apply(lambda e: f"serviceAccount:{e}"),
                 opts=opts,
             )
-        zones = gcp.compute.get_zones_output(
+        zones = compute.get_zones_output(
             project=project, region=region, status="UP", opts=pulumi.InvokeOutputOptions(parent=parent)
         )
         return PoolInfra(
@@ -148,48 +148,48 @@ class GcpDriver:
         name = plan.name
         opts = pulumi.ResourceOptions(parent=parent)
         endpoint = plan.spec.api_endpoint
-        cluster = gcp.container.Cluster(
+        cluster = container.Cluster(
             f"{name}-gke",
             project=project,
             location=region,
             node_locations=h["zones"],
             min_master_version=plan.version,
-            release_channel=gcp.container.ClusterReleaseChannelArgs(channel="UNSPECIFIED"),
+            release_channel=container.ClusterReleaseChannelArgs(channel="UNSPECIFIED"),
             remove_default_node_pool=True,
             initial_node_count=1,
             deletion_protection=True,
             network=h["network"],
             subnetwork=h["subnetwork"],
             networking_mode="VPC_NATIVE",
-            ip_allocation_policy=gcp.container.ClusterIpAllocationPolicyArgs(
+            ip_allocation_policy=container.ClusterIpAllocationPolicyArgs(
                 cluster_secondary_range_name="pods", services_secondary_range_name="services"
             ),
-            private_cluster_config=gcp.container.ClusterPrivateClusterConfigArgs(
+            private_cluster_config=container.ClusterPrivateClusterConfigArgs(
                 enable_private_nodes=True,
                 enable_private_endpoint=not endpoint.public,
                 master_ipv4_cidr_block=control_plane_cidr(index),
             ),
-            master_authorized_networks_config=gcp.container.ClusterMasterAuthorizedNetworksConfigArgs(
+            master_authorized_networks_config=container.ClusterMasterAuthorizedNetworksConfigArgs(
                 # GKE admits every Google Cloud public IP (any customer's VM) unless told not to.
                 gcp_public_cidrs_access_enabled=False,
                 cidr_blocks=[
-                    gcp.container.ClusterMasterAuthorizedNetworksConfigCidrBlockArgs(
+                    container.ClusterMasterAuthorizedNetworksConfigCidrBlockArgs(
                         cidr_block=c, display_name="strata-public-access"
                     )
                     for c in endpoint.public_access_cidrs
                 ],
             ),
-            workload_identity_config=gcp.container.ClusterWorkloadIdentityConfigArgs(
+            workload_identity_config=container.ClusterWorkloadIdentityConfigArgs(
                 workload_pool=f"{project}.svc.id.goog"
             ),
-            database_encryption=gcp.container.ClusterDatabaseEncryptionArgs(state="ENCRYPTED", key_name=pool.key_id),
+            database_encryption=container.ClusterDatabaseEncryptionArgs(state="ENCRYPTED", key_name=pool.key_id),
             enable_shielded_nodes=True,
             # Dataplane V2 enforces NetworkPolicy; `enabled: false` is the only form GKE accepts
             # beside it, stated so that scanners reading the block (Checkov CKV_GCP_12) see it.
             datapath_provider="ADVANCED_DATAPATH",
-            network_policy=gcp.container.ClusterNetworkPolicyArgs(enabled=False),
-            master_auth=gcp.container.ClusterMasterAuthArgs(
-                client_certificate_config=gcp.container.ClusterMasterAuthClientCertificateConfigArgs(
+            network_policy=container.ClusterNetworkPolicyArgs(enabled=False),
+            master_auth=container.ClusterMasterAuthArgs(
+                client_certificate_config=container.ClusterMasterAuthClientCertificateConfigArgs(
                     issue_client_certificate=False
                 )
             ),
@@ -197,16 +197,16 @@ class GcpDriver:
             # the same identity and metadata protection as every node pool, never the Compute
             # Engine default account. (GKE reads this back from the first node pool, so only
             # settings every pool shares are set here, or a refresh would plan a replacement.)
-            node_config=gcp.container.ClusterNodeConfigArgs(
+            node_config=container.ClusterNodeConfigArgs(
                 service_account=h["node_sa"],
                 oauth_scopes=[CLOUD_PLATFORM_SCOPE],
-                workload_metadata_config=gcp.container.ClusterNodeConfigWorkloadMetadataConfigArgs(mode="GKE_METADATA"),
-                shielded_instance_config=gcp.container.ClusterNodeConfigShieldedInstanceConfigArgs(
+                workload_metadata_config=container.ClusterNodeConfigWorkloadMetadataConfigArgs(mode="GKE_METADATA"),
+                shielded_instance_config=container.ClusterNodeConfigShieldedInstanceConfigArgs(
                     enable_secure_boot=True, enable_integrity_monitoring=True
                 ),
             ),
             enable_legacy_abac=False,
-            logging_config=gcp.container.ClusterLoggingConfigArgs(
+            logging_config=container.ClusterLoggingConfigArgs(
                 enable_components=[
                     "SYSTEM_COMPONENTS",
                     "APISERVER",
@@ -235,37 +235,35 @@ class GcpDriver:
         self,
         np: NodePoolPlan,
         plan: ClusterPlan,
-        cluster: gcp.container.Cluster,
+        cluster: container.Cluster,
         pool: PoolInfra,
         opts: pulumi.ResourceOptions,
-    ) -> gcp.container.NodePool:
+    ) -> container.NodePool:
         h = pool.handles
         mt = np.machine_type
         gpu = mt.gpus > 0
-        return gcp.container.NodePool(
+        return container.NodePool(
             naming.node_pool(plan.name, np.name),
             project=h["project"],
             location=h["region"],
             cluster=cluster.name,
-            autoscaling=gcp.container.NodePoolAutoscalingArgs(
+            autoscaling=container.NodePoolAutoscalingArgs(
                 total_min_node_count=np.min, total_max_node_count=np.max, location_policy="BALANCED"
             ),
-            management=gcp.container.NodePoolManagementArgs(auto_repair=True, auto_upgrade=True),
-            node_config=gcp.container.NodePoolNodeConfigArgs(
+            management=container.NodePoolManagementArgs(auto_repair=True, auto_upgrade=True),
+            node_config=container.NodePoolNodeConfigArgs(
                 machine_type=mt.name,
                 service_account=h["node_sa"],
                 oauth_scopes=[CLOUD_PLATFORM_SCOPE],
-                workload_metadata_config=gcp.container.NodePoolNodeConfigWorkloadMetadataConfigArgs(
-                    mode="GKE_METADATA"
-                ),
-                shielded_instance_config=gcp.container.NodePoolNodeConfigShieldedInstanceConfigArgs(
+                workload_metadata_config=container.NodePoolNodeConfigWorkloadMetadataConfigArgs(mode="GKE_METADATA"),
+                shielded_instance_config=container.NodePoolNodeConfigShieldedInstanceConfigArgs(
                     enable_secure_boot=True, enable_integrity_monitoring=True
                 ),
                 guest_accelerators=[
-                    gcp.container.NodePoolNodeConfigGuestAcceleratorArgs(
+                    container.NodePoolNodeConfigGuestAcceleratorArgs(
                         type=mt.accelerator or "",
                         count=mt.gpus,
-                        gpu_driver_installation_config=gcp.container.NodePoolNodeConfigGuestAcceleratorGpuDriverInstallationConfigArgs(
+                        gpu_driver_installation_config=container.NodePoolNodeConfigGuestAcceleratorGpuDriverInstallationConfigArgs(
                             gpu_driver_version="DEFAULT"
                         ),
                     )
