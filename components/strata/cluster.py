@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import pulumi
-import pulumi_kubernetes as k8s
+from pulumi_kubernetes.provider import Provider as KubernetesProvider
 
 from strata.declarations.models import KubernetesClusterArgs
 from strata.drivers import ClusterInfra
@@ -33,7 +33,7 @@ class KubernetesCluster(pulumi.ComponentResource):
     kubeconfig: pulumi.Output[str]
     endpoint: pulumi.Output[str]
     cluster_name: pulumi.Output[str]
-    provider: k8s.Provider
+    provider: KubernetesProvider
 
     def __init__(
         self,
@@ -68,8 +68,8 @@ class KubernetesCluster(pulumi.ComponentResource):
             }
         )
 
-    def _build_provider(self, name: str, environment: str) -> k8s.Provider:
-        return k8s.Provider(
+    def _build_provider(self, name: str, environment: str) -> KubernetesProvider:
+        return KubernetesProvider(
             f"{name}-k8s",
             kubeconfig=self.kubeconfig,
             # A stable identity: a rotated kubeconfig (new token, new endpoint name) updates the
