@@ -429,6 +429,10 @@ def test_a_reader_that_goes_away_ends_the_writer_quietly() -> None:
         "raise GeneratorExit",
         "raise KeyboardInterrupt",
         "import os; os._exit(0)",
+        "import posix; posix._exit(0)",
+        "import os; os.fork()",
+        "class Odd(BaseException): pass\nraise Odd()",
+        "class Mute(Exception):\n    def __str__(self): raise ValueError\nraise Mute()",
     ],
 )
 def test_a_team_program_that_ends_early_fails_the_check_never_passes_it(ending: str, tmp_path: Path) -> None:
@@ -448,3 +452,70 @@ def test_a_team_project_name_pulumi_would_refuse_is_exit_2(name: str, tmp_path: 
     result = RUN.invoke(app, ["check", str(tmp_path / "Pulumi.dev.yaml"), "--format", "json"])
     assert result.exit_code == 2, result.output
     assert json.loads(result.stdout)["problems"][0]["path"] == "name"
+
+
+def _team_project(tmp_path: Path, program: str, *, project_file: str = "Pulumi.yaml", extra: str = "") -> Path:
+    (tmp_path / project_file).write_text(f"name: team\nruntime: python\n{extra}")
+    (tmp_path / "__main__.py").write_text(program)
+    stack = tmp_path / "Pulumi.dev.yaml"
+    stack.write_text("config:\n  aws:region: eu-central-1\n")
+    return stack
+
+
+# A bucket without Strata's ownership tags: a mandatory violation under the default pack config.
+VIOLATING = "from pulumi_aws import s3\ns3.Bucket('ledger')\n"
+
+
+def test_a_violating_program_cannot_turn_its_verdict_into_a_pass(tmp_path: Path) -> None:
+    """An exit handler or a thread the program leaves behind runs after nothing: the process ends
+    with the verdict's code (`strata` ends with os._exit once the command is done)."""
+    program = VIOLATING + (
+        "import atexit, posix, threading, time\n"
+        "atexit.register(posix._exit, 0)\n"
+        "threading.Thread(target=time.sleep, args=(600,)).start()\n"
+        "print('noise from the program')\n"
+    )
+    stack = _team_project(tmp_path, program)
+    result = _limited(["check", str(stack), "--format", "json"], tmp_path)
+    doc = json.loads(result.stdout)  # the program's print went to stderr, not into the JSON
+    assert doc["mandatory"] >= 1 and result.returncode == 1, result.stderr[-2000:]
+    assert "noise from the program" in result.stderr
+
+
+def test_a_team_project_is_read_as_pulumi_reads_it(tmp_path: Path) -> None:
+    yml = tmp_path / "yml"
+    yml.mkdir()
+    result = _limited(["check", str(_team_project(yml, VIOLATING, project_file="Pulumi.yml")), "--format", "json"], yml)
+    assert result.returncode == 1 and json.loads(result.stdout)["mandatory"] >= 1, result.stderr[-2000:]
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    stack = _team_project(elsewhere, VIOLATING, extra="stackConfigDir: stacks\n")
+    result = RUN.invoke(app, ["check", str(stack), "--format", "json"])
+    assert result.exit_code == 2 and "stackConfigDir" in json.loads(result.stdout)["problems"][0]["message"]
+    far = tmp_path / "far"
+    far.mkdir()
+    stack = _team_project(far, VIOLATING, extra=f"main: {'x' * 5000}\n")
+    result = RUN.invoke(app, ["check", str(stack), "--format", "json"])
+    assert result.exit_code == 2 and "cannot be followed" in result.stdout
+
+
+def test_output_to_an_ascii_terminal_or_a_full_disk(tmp_path: Path) -> None:
+    root = Path(__file__).resolve().parents[1]
+    ascii_run = subprocess.run(
+        [sys.executable, "-m", "strata.cli", "plan", "eu-prod"],
+        cwd=root,
+        capture_output=True,
+        env={**os.environ, "PYTHONIOENCODING": "ascii"},
+        check=False,
+    )
+    assert ascii_run.returncode == 0, ascii_run.stderr[-2000:]
+    with open("/dev/full", "wb") as full:
+        result = subprocess.run(
+            [sys.executable, "-m", "strata.cli", "plan", "eu-prod", "--format", "json"],
+            cwd=root,
+            stdout=full,
+            stderr=subprocess.PIPE,
+            text=True,
+            check=False,
+        )
+    assert result.returncode == 74 and "cannot write the output" in result.stderr, result.stderr[-2000:]

@@ -177,6 +177,7 @@ CASES: list[tuple[str, Callable[[Env], None], str]] = [
     ("capacity-negative-gpus", _set("pools.0.capacity.gpus", -1), "pools[0].capacity.gpus"),
     ("shape-unsatisfiable", _set("pools.0.clusters.0.nodePools.0.machine.vcpus", 1000), f"{NP0}.machine"),
     ("cluster-name-not-dns", _set("pools.0.clusters.0.name", "Payments"), f"{C0}.name"),
+    ("cluster-name-trailing-line-break", _set("pools.0.clusters.0.name", "apps\n"), f"{C0}.name"),
     ("env-name-underscore", _set("name", "eu_prod"), "name"),
     ("name-too-long", _set("pools.0.name", "a" * 31), "pools[0].name"),
     ("no-node-pools", _set("pools.0.clusters.0.nodePools", []), f"{C0}.nodePools"),
@@ -301,6 +302,12 @@ CASES: list[tuple[str, Callable[[Env], None], str]] = [
             ("multicast", "224.0.0.1"),
             ("loopback", "127.0.0.1"),
             ("ipv6-unspecified", "::"),
+            ("this-network", "0.1.2.3"),
+            ("reserved", "240.0.0.1"),
+            ("link-local", "169.254.1.1"),
+            ("ipv6-link-local", "fe80::1"),
+            ("localhost", "localhost"),
+            ("line-break", "fra-g01\n.corp"),
         )
     ),
     *(
@@ -319,6 +326,10 @@ CASES: list[tuple[str, Callable[[Env], None], str]] = [
             ("registry-empty-segment", "registry", {"registry": "reg//x", "artifacts": "https://a.example/x"}),
             ("registry-trailing-slash", "registry", {"registry": "reg/x/", "artifacts": "https://a.example/x"}),
             ("registry-port-0", "registry", {"registry": "reg:0", "artifacts": "https://a.example/x"}),
+            ("registry-line-break", "registry", {"registry": "reg\n.x:5000", "artifacts": "https://a.example/x"}),
+            ("registry-spaces", "registry", {"registry": " reg.x :5000", "artifacts": "https://a.example/x"}),
+            ("url-line-break", "artifacts", {"registry": "reg:5000", "artifacts": "https://a\n.example/x"}),
+            ("url-space", "artifacts", {"registry": "reg:5000", "artifacts": "https://a.example /x"}),
         )
     ),
     (

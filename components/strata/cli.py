@@ -10,13 +10,16 @@ Exit codes, the same in both commands (CI reads them):
 - 1: ``check`` only, a mandatory policy is violated — never anything else;
 - 2: the input is invalid (every problem is printed with its path; nothing is planned);
 - 3: an internal error — a bug in Strata or in the policy pack, never a verdict on the stack;
-- 130: interrupted; 141: the output's reader went away (``strata plan x | head``).
+- 74: the output could not be written (a full disk); 130: interrupted; 141: the output's
+  reader went away (``strata plan x | head``).
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import enum
+import errno
 import functools
 import json
 import os
@@ -54,6 +57,7 @@ EXIT_INVALID = 2
 EXIT_INTERNAL = 3
 EXIT_INTERRUPTED = 130
 EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, what a shell reports for a writer whose reader left
+EXIT_OUTPUT = 74  # sysexits' EX_IOERR: the output could not be written (a full disk)
 
 _Command = TypeVar("_Command", bound=Callable[..., None])
 
@@ -74,6 +78,13 @@ def _exit_codes(command: _Command) -> _Command:
         except BrokenPipeError:  # the reader went away (`| head`): end quietly, as a pipeline expects
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
             raise typer.Exit(EXIT_BROKEN_PIPE) from None
+        except OSError as exc:
+            if exc.errno not in (errno.ENOSPC, errno.EIO, errno.EFBIG, errno.EDQUOT):
+                raise
+            with contextlib.suppress(OSError):
+                os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            typer.echo(f"strata: cannot write the output: {exc.strerror}", err=True)
+            raise typer.Exit(EXIT_OUTPUT) from None
         except KeyboardInterrupt:
             typer.echo("strata: interrupted", err=True)
             raise typer.Exit(EXIT_INTERRUPTED) from None
@@ -129,9 +140,12 @@ class StackRef:
     stack: str
 
 
+PROJECT_FILES = ("Pulumi.yaml", "Pulumi.yml")
+
+
 def _project_root(start: Path) -> Path | None:
     for d in [start, *start.parents]:
-        if (d / "Pulumi.yaml").is_file():
+        if any((d / name).is_file() for name in PROJECT_FILES):
             return d
     return None
 
@@ -182,9 +196,10 @@ def _resolve_stack(ref: str, cwd: Path) -> StackRef:
 
 def _project_file(root: Path) -> dict[str, Any]:
     """The project's ``Pulumi.yaml``, read under the same rules as a stack file."""
-    project = read_yaml(root / "Pulumi.yaml")
+    path = next(root / name for name in PROJECT_FILES if (root / name).is_file())
+    project = read_yaml(path)
     if not isinstance(project, dict):
-        raise SpecError([Problem("(file)", "a Pulumi.yaml must be a mapping")], str(root / "Pulumi.yaml"))
+        raise SpecError([Problem("(file)", "a Pulumi.yaml must be a mapping")], str(path))
     return project
 
 
@@ -275,6 +290,13 @@ def plan_stack(ref: StackRef, today: dt.date | None = None, *, any_program: bool
 
 
 def _plan_project_program(ref: StackRef, stack_config: dict[str, Any]) -> Planned:
+    try:
+        return _run_project_program(ref, stack_config)
+    except OSError as exc:  # a `main` too long for the file system, unreadable, ...
+        raise SpecError([Problem("Pulumi.yaml", f"cannot be followed: {exc.strerror or exc}")], str(ref.path)) from None
+
+
+def _run_project_program(ref: StackRef, stack_config: dict[str, Any]) -> Planned:
     root = _project_root(ref.path.resolve().parent)
     project_file = _project_file(root) if root else None
     if root is None or project_file is None:
@@ -287,6 +309,18 @@ def _plan_project_program(ref: StackRef, stack_config: dict[str, Any]) -> Planne
                     str(ref.path),
                 )
             ]
+        )
+    stacks_dir = (root / str(project_file.get("stackConfigDir") or ".")).resolve()
+    if ref.path.resolve().parent != stacks_dir:
+        raise SpecError(
+            [
+                Problem(
+                    "STACK",
+                    f"is not one of the project's stacks: Pulumi reads them from {stacks_dir} (stackConfigDir)",
+                    str(ref.path),
+                )
+            ],
+            str(ref.path),
         )
     runtime = project_file.get("runtime")
     runtime = runtime.get("name") if isinstance(runtime, dict) else runtime
@@ -318,9 +352,20 @@ def _plan_project_program(ref: StackRef, stack_config: dict[str, Any]) -> Planne
     except SystemExit as err:  # a program that exits early cannot be vouched for, whatever its code
         message = f"exited early (sys.exit({err.code!r})); a program is judged on all it registers"
         raise SpecError([Problem("program", message, str(entry))], str(entry)) from None
-    except (Exception, GeneratorExit) as err:  # the program itself failed, as `pulumi preview` would report it
-        raise SpecError([Problem("program", f"{type(err).__name__}: {err}", str(entry))], str(entry)) from None
+    except KeyboardInterrupt:  # Ctrl-C (a program's own KeyboardInterrupt arrives as ProgramExit)
+        raise
+    except BaseException as err:  # the program itself failed, as `pulumi preview` would report it
+        raise SpecError([Problem("program", _describe(err), str(entry))], str(entry)) from None
     return Planned(ref.stack, "", None, run, None, stack_config)
+
+
+def _describe(err: BaseException) -> str:
+    """``Type: message`` of an exception, even one whose ``__str__`` fails."""
+    try:
+        text = str(err)
+    except Exception:
+        text = "(its message cannot be printed)"
+    return f"{type(err).__name__}: {text}"
 
 
 def _print_problems(err: SpecError, fmt: str) -> None:
@@ -585,9 +630,27 @@ def _root() -> None:
     """Strata command line."""
 
 
-def main() -> None:  # pragma: no cover - console entry point
-    app()
+_hard_exit = os._exit  # taken before any program runs: a checked program may replace os._exit
 
 
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit(app())
+def main() -> None:
+    """The console entry point. The process ends with the command's exit code and nothing else
+    runs after it: not an ``atexit`` handler nor a thread a checked team program left behind, which
+    could otherwise change the code CI reads or keep the check from ending."""
+    for stream in (sys.stdout, sys.stderr):  # an ASCII terminal gets escapes, not a crash
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None:
+            reconfigure(errors="backslashreplace")
+    try:
+        app()
+        code = EXIT_OK
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else (EXIT_OK if exc.code is None else EXIT_INTERNAL)
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError, ValueError):
+            stream.flush()
+    _hard_exit(code)
+
+
+if __name__ == "__main__":
+    main()

@@ -12,8 +12,10 @@ placeholder values in :data:`PLACEHOLDERS`, so inputs built from them are marked
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
+import posix
 import runpy
 import signal
 import sys
@@ -396,6 +398,10 @@ def _refuse_exit(status: int) -> NoReturn:
     raise ProgramExit(f"the program called os._exit({status})")
 
 
+def _refuse_fork() -> int:
+    raise ProgramExit("the program called os.fork(): a program under check runs in one process")
+
+
 def program_file(main: Path) -> Callable[[], None]:
     """A Pulumi Python program file as the language host runs it: as ``__main__``, with its
     directory as the working directory and first on ``sys.path`` (for the program's own modules)."""
@@ -405,12 +411,17 @@ def program_file(main: Path) -> Callable[[], None]:
         cwd = os.getcwd()
         sys.path.insert(0, here)
         os.chdir(here)
-        exit_ = os._exit
-        os._exit = _refuse_exit  # a program may not end the check before it is judged
+        exit_, fork = os._exit, os.fork
+        # A program may not end the check before it is judged, fork a second one, nor write into
+        # its output: what it prints goes to stderr, as the engine shows a program's prints.
+        os._exit = posix._exit = _refuse_exit
+        os.fork = posix.fork = _refuse_fork
         try:
-            runpy.run_path(str(main), run_name="__main__")
+            with contextlib.redirect_stdout(sys.stderr):
+                runpy.run_path(str(main), run_name="__main__")
         finally:
-            os._exit = exit_
+            os._exit = posix._exit = exit_
+            os.fork = posix.fork = fork
             os.chdir(cwd)
             if here in sys.path:
                 sys.path.remove(here)

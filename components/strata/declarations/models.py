@@ -34,7 +34,7 @@ NAME_MAX = 30
 
 
 def _dns_label(value: str) -> str:
-    if not _DNS_LABEL.match(value) or len(value) > NAME_MAX:
+    if not _DNS_LABEL.fullmatch(value) or len(value) > NAME_MAX:
         raise ValueError(
             f"must be a DNS label: lowercase letters, digits and '-', starting with a letter, "
             f"not ending with '-', at most {NAME_MAX} characters"
@@ -193,8 +193,19 @@ def _host_address(value: str) -> str:
             )
         if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
             ip = ip.ipv4_mapped  # ::ffff:10.0.0.1 is 10.0.0.1
-        if ip.is_unspecified or ip.is_multicast or ip.is_loopback or str(ip) == "255.255.255.255":
-            raise ValueError("not the address of a host (unspecified, loopback, multicast or broadcast)")
+        if (
+            ip.is_unspecified
+            or ip.is_multicast
+            or ip.is_loopback
+            or ip.is_link_local
+            or ip.is_reserved
+            or ip in ipaddress.ip_network("0.0.0.0/8")
+            or str(ip) == "255.255.255.255"
+        ):
+            raise ValueError(
+                "not the address of a host on the site's network (unspecified, loopback, link-local, "
+                "multicast, broadcast or reserved)"
+            )
         return str(ip)
     labels = text.split(".")
     try:  # what resolvers read as IPv4 in another spelling: 0x0a000001, 10.1, 012.0.0.1
@@ -204,8 +215,10 @@ def _host_address(value: str) -> str:
         numeric = all(p.isdigit() for p in labels)
     if numeric:
         raise ValueError("not a valid IPv4 address (four numbers 0-255 without leading zeros, such as 10.20.0.11)")
-    if ":" in text or len(text) > 253 or not all(_HOSTNAME_LABEL.match(p) for p in labels) or labels[-1].isdigit():
+    if ":" in text or len(text) > 253 or not all(_HOSTNAME_LABEL.fullmatch(p) for p in labels) or labels[-1].isdigit():
         raise ValueError("must be an IPv4 address, an IPv6 address or a DNS name such as node1.fra-dc1.example")
+    if labels[-1] == "localhost":
+        raise ValueError("localhost names the machine running pulumi, not a host of the site")
     return text
 
 
@@ -256,10 +269,17 @@ _URL = re.compile(r"https?://(\[[^\]/]*\]|[^:/\[\]]*)(?::([0-9]{1,5}))?(/[A-Za-z
 _REGISTRY = re.compile(r"(\[[^\]/]*\]|[^:/\[\]]*)(?::([0-9]{1,5}))?((?:/[a-z0-9]+(?:[._-][a-z0-9]+)*)*)")
 
 
+def _plain(value: str) -> str:
+    if any(c.isspace() or not c.isprintable() for c in value):
+        raise ValueError("no spaces, line breaks or control characters")
+    return value
+
+
 def _url(value: str) -> str:
     # Letters, digits and ``-._~%/@+`` in the path only: nothing a shell, YAML or sed reads as syntax.
     match = _URL.fullmatch(value)
     try:
+        _plain(value)
         if not match:
             raise ValueError
         _endpoint(match.group(1), match.group(2))
@@ -275,6 +295,7 @@ def _url(value: str) -> str:
 def _registry(value: str) -> str:
     match = _REGISTRY.fullmatch(value)
     try:
+        _plain(value)
         if not match:
             raise ValueError
         _endpoint(match.group(1), match.group(2))

@@ -35,7 +35,7 @@ def script_text(name: str) -> str:
 
 def _exports(settings: Mapping[str, str]) -> str:
     for key in settings:
-        if not _SETTING.match(key):
+        if not _SETTING.fullmatch(key):
             raise ValueError(f"not a setting name: {key!r}")
     return "".join(f"export {k}={shlex.quote(v)}\n" for k, v in sorted(settings.items()))
 
