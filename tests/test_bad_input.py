@@ -305,15 +305,18 @@ def test_a_file_just_under_the_size_limit_with_many_values_is_bounded(tmp_path: 
 
 
 @pytest.mark.parametrize("command", ["plan", "check"])
-def test_a_bug_is_exit_3_and_says_so(command: str, monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize(
+    "error", [ZeroDivisionError("a bug"), OSError(9, "Bad file descriptor")], ids=["bug", "oserror"]
+)
+def test_a_bug_is_exit_3_and_says_so(command: str, error: Exception, monkeypatch: pytest.MonkeyPatch) -> None:
     def broken(*args: object, **kwargs: object) -> None:
-        raise ZeroDivisionError("a bug")
+        raise error
 
     monkeypatch.setattr(cli, "plan_stack", broken)
     result = RUN.invoke(app, [command, "eu-prod"])
     assert result.exit_code == 3
     assert "internal error" in result.stderr and "bug in Strata" in result.stderr
-    assert "ZeroDivisionError: a bug" in result.stderr
+    assert f"{type(error).__name__}: " in result.stderr
 
 
 @pytest.mark.parametrize("command", ["plan", "check"])

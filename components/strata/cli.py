@@ -62,6 +62,17 @@ EXIT_OUTPUT = 74  # sysexits' EX_IOERR: the output could not be written (a full 
 _Command = TypeVar("_Command", bound=Callable[..., None])
 
 
+def _internal_error() -> typer.Exit:
+    """Report the exception being handled as a bug, and the exit that says so."""
+    with contextlib.suppress(OSError, ValueError):
+        typer.echo(
+            "strata: internal error (exit 3). This is a bug in Strata, not a verdict on the stack; "
+            "please report it with this trace:\n" + traceback.format_exc(),
+            err=True,
+        )
+    return typer.Exit(EXIT_INTERNAL)
+
+
 def _exit_codes(command: _Command) -> _Command:
     """Give a command the contract's exit codes: an exception nobody handled is a bug (3), with
     its trace on stderr, and an interrupt is 130 — neither may ever read as a verdict (1)."""
@@ -80,7 +91,7 @@ def _exit_codes(command: _Command) -> _Command:
             raise typer.Exit(EXIT_BROKEN_PIPE) from None
         except OSError as exc:
             if exc.errno not in (errno.ENOSPC, errno.EIO, errno.EFBIG, errno.EDQUOT):
-                raise
+                raise _internal_error() from None
             with contextlib.suppress(OSError):
                 os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
             typer.echo(f"strata: cannot write the output: {exc.strerror}", err=True)
@@ -89,12 +100,7 @@ def _exit_codes(command: _Command) -> _Command:
             typer.echo("strata: interrupted", err=True)
             raise typer.Exit(EXIT_INTERRUPTED) from None
         except Exception:
-            typer.echo(
-                "strata: internal error (exit 3). This is a bug in Strata, not a verdict on the stack; "
-                "please report it with this trace:\n" + traceback.format_exc(),
-                err=True,
-            )
-            raise typer.Exit(EXIT_INTERNAL) from None
+            raise _internal_error() from None
 
     return cast("_Command", run)
 
