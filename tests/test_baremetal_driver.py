@@ -26,18 +26,22 @@ class ApplyLikeMocks(PreviewMocks):
         return id_, state
 
 
-@pytest.fixture(scope="module")
-def run() -> OfflineRun:
-    config, secret_keys = offline_config("platform:environment", stack_environment("fra-onprem"))
+def _apply_like_run(env: dict[str, Any], stack: str) -> OfflineRun:
+    config, secret_keys = offline_config("platform:environment", env)
     recorded, _ = run_offline(
         lambda: main(today=TODAY),
         project="platform",
-        stack="fra-onprem",
+        stack=stack,
         config=config,
         secret_keys=secret_keys,
         mocks=ApplyLikeMocks(),
     )
     return recorded
+
+
+@pytest.fixture(scope="module")
+def run() -> OfflineRun:
+    return _apply_like_run(stack_environment("fra-onprem"), "fra-onprem")
 
 
 def _cmd(run: OfflineRun, name: str) -> Registration:
@@ -133,15 +137,7 @@ def test_no_stack_value_is_ever_in_a_command_line(run: OfflineRun) -> None:
 def test_an_ipv6_server_is_bracketed_in_every_url() -> None:
     env = stack_environment("fra-onprem")
     env["pools"][0]["substrate"]["bareMetal"]["hosts"][0]["address"] = "2001:DB8::0011"  # stored canonical
-    config, secret_keys = offline_config("platform:environment", env)
-    recorded, _ = run_offline(
-        lambda: main(today=TODAY),
-        project="platform",
-        stack="v6",
-        config=config,
-        secret_keys=secret_keys,
-        mocks=ApplyLikeMocks(),
-    )
+    recorded = _apply_like_run(env, "v6")
     assert _plain(_cmd(recorded, "core-server-fra-g01").inputs["connection"])["host"] == "2001:db8::11"
     joiner = _text(_cmd(recorded, "core-server-fra-g02").inputs["stdin"])
     assert "export STRATA_SERVER_URL='https://[2001:db8::11]:9345'" in joiner

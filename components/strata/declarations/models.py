@@ -269,42 +269,35 @@ _URL = re.compile(r"https?://(\[[^\]/]*\]|[^:/\[\]]*)(?::([0-9]{1,5}))?(/[A-Za-z
 _REGISTRY = re.compile(r"(\[[^\]/]*\]|[^:/\[\]]*)(?::([0-9]{1,5}))?((?:/[a-z0-9]+(?:[._-][a-z0-9]+)*)*)")
 
 
-def _plain(value: str) -> str:
-    if any(c.isspace() or not c.isprintable() for c in value):
-        raise ValueError("no spaces, line breaks or control characters")
+def _site_address(value: str, shape: re.Pattern[str], allowed: str) -> str:
+    """``value`` if it has ``shape`` (host in group 1, port in group 2) with a valid host and port
+    and no spaces, line breaks or control characters; otherwise ValueError saying ``allowed``."""
+    match = shape.fullmatch(value)
+    try:
+        if not match or any(c.isspace() or not c.isprintable() for c in value):
+            raise ValueError
+        _endpoint(match.group(1), match.group(2))
+    except ValueError:
+        raise ValueError(allowed) from None
     return value
 
 
 def _url(value: str) -> str:
     # Letters, digits and ``-._~%/@+`` in the path only: nothing a shell, YAML or sed reads as syntax.
-    match = _URL.fullmatch(value)
-    try:
-        _plain(value)
-        if not match:
-            raise ValueError
-        _endpoint(match.group(1), match.group(2))
-    except ValueError:
-        raise ValueError(
-            "must be an http(s) URL on the site such as https://artifacts.fra-dc1.example/rke2 "
-            "(a host address or name, an optional port 1-65535, a path of letters, digits and -._~%/@+; "
-            "no query, no spaces, no quotes)"
-        ) from None
-    return value.rstrip("/")
+    allowed = (
+        "must be an http(s) URL on the site such as https://artifacts.fra-dc1.example/rke2 "
+        "(a host address or name, an optional port 1-65535, a path of letters, digits and -._~%/@+; "
+        "no query, no spaces, no quotes)"
+    )
+    return _site_address(value, _URL, allowed).rstrip("/")
 
 
 def _registry(value: str) -> str:
-    match = _REGISTRY.fullmatch(value)
-    try:
-        _plain(value)
-        if not match:
-            raise ValueError
-        _endpoint(match.group(1), match.group(2))
-    except ValueError:
-        raise ValueError(
-            "must be a registry such as registry.fra-dc1.example:5000 or registry.example/mirror "
-            "(a host address or name, an optional port 1-65535, then optional lowercase path segments)"
-        ) from None
-    return value
+    allowed = (
+        "must be a registry such as registry.fra-dc1.example:5000 or registry.example/mirror "
+        "(a host address or name, an optional port 1-65535, then optional lowercase path segments)"
+    )
+    return _site_address(value, _REGISTRY, allowed)
 
 
 class AirGap(Spec):
