@@ -16,11 +16,11 @@ class InvalidSpecError(SpecError, pulumi.InputPropertiesError):
     ``InputPropertiesError``, which the engine shows as one line per property path.
     """
 
-    def __init__(self, problems: Iterable[Problem], source: str | None = None) -> None:
-        SpecError.__init__(self, problems, source)
+    def __init__(self, problems: Iterable[Problem], source: str | None = None, note: str | None = None) -> None:
+        SpecError.__init__(self, problems, source, note)
         self.message = str(self)
         self.errors = [{"property_path": p.path, "reason": str(p).partition(": ")[2]} for p in self.problems]
 
     @classmethod
     def from_spec_error(cls, err: SpecError) -> InvalidSpecError:
-        return cls(err.problems, err.source)
+        return cls(err.problems, err.source, err.note)

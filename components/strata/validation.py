@@ -1,9 +1,12 @@
 """The one entry point that validates a whole environment, before anything is registered.
 
-Validation happens in two passes that each report every problem they find: first the structure
-(types, unknown keys, names, catalog look-ups of single fields), then — once the structure is
-sound — the relations between parts (duplicate names, references, versions per substrate, zones)
-and the plan itself (machine shapes the catalog can satisfy, the capacity ledger).
+Every problem is reported in one run, in the order of the file: the structure (types, unknown keys,
+names, catalog look-ups of single fields) and the relations between parts (duplicate names,
+references, versions per substrate, zones). Where the structure fails, the relations are still
+judged on every part that is sound on its own (see :func:`check_salvageable`). The plan itself
+(machine shapes the catalog can satisfy, the capacity ledger, host assignment, derived names and
+provider sizes) needs the whole environment: it is judged once the structure is sound, and the
+error says so while it is not (:attr:`SpecError.note`).
 """
 
 from __future__ import annotations
@@ -15,12 +18,15 @@ from typing import Any
 from pydantic import ValidationError
 
 from strata.catalog import Catalog, load_catalog
-from strata.declarations.checks import check_environment, problems_from_validation_error
-from strata.declarations.errors import SpecError
+from strata.declarations.checks import check_environment, check_salvageable, problems_from_validation_error
+from strata.declarations.errors import SpecError, in_file_order
 from strata.declarations.models import EnvironmentArgs
 from strata.limits import size_problems
 from strata.naming import name_problems
 from strata.planner import EnvironmentPlan, plan_environment
+
+#: :attr:`SpecError.note` when the structure failed: what the plan judges was not judged.
+PLAN_CHECKS_SKIPPED = "capacity, host assignment, names and sizes are checked once the problems above are fixed"
 
 
 def validate_environment(
@@ -37,17 +43,19 @@ def validate_environment(
     """
     catalog = catalog or load_catalog()
     today = today or dt.date.today()
+    data: Any = env  # as given: the order of its keys is the order problems are reported in
     if not isinstance(env, EnvironmentArgs):
         try:
             env = EnvironmentArgs.model_validate(env, by_alias=True, by_name=False)
         except ValidationError as err:
-            raise SpecError(problems_from_validation_error(err), source) from None
+            problems = problems_from_validation_error(err) + check_salvageable(data, catalog)
+            raise SpecError(in_file_order(problems, data), source, note=PLAN_CHECKS_SKIPPED) from None
     plan = plan_environment(catalog, env, today)
     problems = check_environment(env, catalog) + list(plan.problems)
     # Names and sizes are judged on what could be planned (hosts assigned, machine types chosen).
     problems += name_problems(plan, catalog) + size_problems(plan, catalog)
     if problems:
-        raise SpecError(problems, source)
+        raise SpecError(in_file_order(problems, data), source)
     return env, plan
 
 

@@ -1,16 +1,32 @@
-"""Checks across the declaration tree, and translation of pydantic's errors into Problems."""
+"""Checks across the declaration tree, and translation of pydantic's errors into Problems.
+
+Each check judges one concept (a version for its substrate, names unique in a list, a framework's
+tenant, ...) on plain values. The checks of a valid tree (:func:`check_environment`,
+:func:`check_pool`, :func:`check_cluster`) and of a tree whose structure failed
+(:func:`check_salvageable`) call the same functions: the latter with only the parts that are
+sound on their own, so that every problem it reports is one the fixed file would still have.
+"""
 
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Iterable
-from typing import Any, get_args, get_origin
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Annotated, Any, get_args, get_origin
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from strata.catalog import Catalog
 from strata.declarations.errors import PathPart, Problem, format_path
-from strata.declarations.models import EnvironmentArgs, KubernetesClusterArgs, ResourcePoolArgs
+from strata.declarations.models import (
+    FRAMEWORK_KINDS,
+    ApiEndpoint,
+    EnvironmentArgs,
+    Framework,
+    KubernetesClusterArgs,
+    ResourcePoolArgs,
+    Substrate,
+    Tenant,
+)
 from strata.network import MAX_GKE_CLUSTERS_PER_POOL
 
 _SUBSTRATE_LABEL = {"aws": "AWS", "gcp": "GCP", "bareMetal": "bare metal"}
@@ -67,10 +83,79 @@ def problems_from_validation_error(err: ValidationError, root: type[BaseModel] =
     return problems
 
 
-def _duplicates(names: list[str], path: str, what: str) -> list[Problem]:
+# ---------------------------------------------------------------- raw values, judged part by part
+
+#: A key the raw mapping does not hold (``None`` is a value: ``capacity: null``).
+_ABSENT: Any = object()
+
+
+def _field(raw: Any, key: str) -> Any:
+    """The value of ``key`` (as spelled in the stack file) in a raw mapping, or in a model given in
+    Python; :data:`_ABSENT` for any other shape."""
+    if isinstance(raw, Mapping):
+        return raw.get(key, _ABSENT)
+    if isinstance(raw, BaseModel):
+        for name, info in type(raw).model_fields.items():
+            if key == (info.alias or name):
+                return getattr(raw, name)
+    return _ABSENT
+
+
+def _items(raw: Any) -> Sequence[Any]:
+    """The items of a raw list (a tuple in a model); none for any other shape."""
+    return raw if isinstance(raw, list | tuple) else ()
+
+
+def _field_adapter(model: type[BaseModel], name: str, *, item: bool = False) -> TypeAdapter[Any]:
+    """Validates one field of ``model`` (or one item of a tuple field) as the model does."""
+    info = model.model_fields[name]
+    annotation: Any = info.annotation
+    if item:
+        annotation = get_args(annotation)[0]
+    elif info.metadata:
+        annotation = Annotated[(annotation, *info.metadata)]
+    return TypeAdapter(annotation)
+
+
+_POOL = TypeAdapter(ResourcePoolArgs)
+_CLUSTER = TypeAdapter(KubernetesClusterArgs)
+_SUBSTRATE = _field_adapter(ResourcePoolArgs, "substrate")
+_VERSION = _field_adapter(KubernetesClusterArgs, "version")
+_ENDPOINT = _field_adapter(KubernetesClusterArgs, "api_endpoint")
+_TENANTS = _field_adapter(KubernetesClusterArgs, "tenants")
+_FRAMEWORK = _field_adapter(KubernetesClusterArgs, "frameworks", item=True)
+
+
+def _valid(adapter: TypeAdapter[Any], raw: Any) -> Any:
+    """``raw`` validated as the stack file is (camelCase keys only), or None if it is not sound."""
+    if raw is _ABSENT:
+        return None
+    try:
+        return adapter.validate_python(raw, by_alias=True, by_name=False)
+    except ValidationError:
+        return None
+
+
+def _framework_name(raw: Any) -> Any:
+    """The name of a raw framework (``{kafka: {name: ...}}``) if it names one kind only."""
+    if isinstance(raw, Mapping):
+        kinds = [k for k in FRAMEWORK_KINDS if k in raw]
+        return _field(raw[kinds[0]], "name") if len(kinds) == 1 else None
+    framework = _valid(_FRAMEWORK, raw)  # a model given in Python
+    return framework.spec.name if framework is not None else None
+
+
+# ---------------------------------------------------------------- one concept each
+
+
+def _duplicates(names: Sequence[object], path: str, what: str) -> list[Problem]:
+    """Names listed twice in the list at ``path``. An entry that is not a text (a name missing or
+    of the wrong type, which the structure check reports) names nothing."""
     seen: dict[str, int] = {}
     out = []
     for i, n in enumerate(names):
+        if not isinstance(n, str):
+            continue
         if n in seen:
             out.append(Problem(f"{path}[{i}].name", f"duplicate {what} name (first at {path}[{seen[n]}])", n))
         else:
@@ -78,38 +163,53 @@ def _duplicates(names: list[str], path: str, what: str) -> list[Problem]:
     return out
 
 
-def check_cluster(catalog: Catalog, kind: str, cluster: KubernetesClusterArgs, path: str) -> list[Problem]:
-    problems: list[Problem] = []
-    if kind in catalog.versions and catalog.version(kind, cluster.version) is None:
-        known = ", ".join(sorted(catalog.versions[kind], key=lambda v: tuple(map(int, v.split(".")))))
-        problems.append(
-            Problem(
-                f"{path}.version",
-                f"not a Kubernetes version {_SUBSTRATE_LABEL[kind]} offers; the catalog knows {known}",
-                cluster.version,
-            )
+def _version_problems(catalog: Catalog, kind: str | None, version: str | None, path: str) -> list[Problem]:
+    """A well-formed version the substrate's catalog does not offer."""
+    if kind is None or version is None or kind not in catalog.versions or catalog.version(kind, version) is not None:
+        return []
+    known = ", ".join(sorted(catalog.versions[kind], key=lambda v: tuple(map(int, v.split(".")))))
+    return [
+        Problem(
+            f"{path}.version",
+            f"not a Kubernetes version {_SUBSTRATE_LABEL[kind]} offers; the catalog knows {known}",
+            version,
         )
-    problems += _duplicates([n.name for n in cluster.node_pools], f"{path}.nodePools", "node pool")
-    if kind == "aws":  # Strata's EKS clusters are IPv4 clusters
-        for k, cidr in enumerate(cluster.api_endpoint.public_access_cidrs):
-            if ipaddress.ip_network(cidr).version == 6:
-                problems.append(
-                    Problem(
-                        f"{path}.apiEndpoint.publicAccessCidrs[{k}]",
-                        "EKS takes IPv4 blocks only for an IPv4 cluster's public endpoint "
-                        "(https://docs.aws.amazon.com/eks/latest/APIReference/API_VpcConfigRequest.html)",
-                        cidr,
-                    )
-                )
-    problems += _duplicates([t.name for t in cluster.tenants], f"{path}.tenants", "tenant")
-    problems += _duplicates([f.spec.name for f in cluster.frameworks], f"{path}.frameworks", "framework")
-    tenants = {t.name: t for t in cluster.tenants}
-    for k, fw in enumerate(cluster.frameworks):
+    ]
+
+
+def _endpoint_problems(kind: str | None, endpoint: ApiEndpoint | None, path: str) -> list[Problem]:
+    """Strata's EKS clusters are IPv4 clusters: their public endpoint takes IPv4 blocks only."""
+    if kind != "aws" or endpoint is None:
+        return []
+    return [
+        Problem(
+            f"{path}.apiEndpoint.publicAccessCidrs[{k}]",
+            "EKS takes IPv4 blocks only for an IPv4 cluster's public endpoint "
+            "(https://docs.aws.amazon.com/eks/latest/APIReference/API_VpcConfigRequest.html)",
+            cidr,
+        )
+        for k, cidr in enumerate(endpoint.public_access_cidrs)
+        if ipaddress.ip_network(cidr).version == 6
+    ]
+
+
+def _reference_problems(
+    tenants: Sequence[Tenant] | None, frameworks: Sequence[Framework | None], path: str
+) -> list[Problem]:
+    """Each framework runs for a tenant of its cluster, holding a data class the tenant declares.
+    Judged only against a sound list of tenants; a framework that is not sound is skipped."""
+    if tenants is None:
+        return []
+    problems: list[Problem] = []
+    by_name = {t.name: t for t in tenants}
+    for k, fw in enumerate(frameworks):
+        if fw is None:
+            continue
         spec = fw.spec
         fpath = f"{path}.frameworks[{k}].{fw.kind}"
-        tenant = tenants.get(spec.tenant)
+        tenant = by_name.get(spec.tenant)
         if tenant is None:
-            allowed = ", ".join(sorted(tenants)) or "none declared in this cluster"
+            allowed = ", ".join(sorted(by_name)) or "none declared in this cluster"
             problems.append(
                 Problem(f"{fpath}.tenant", f"no such tenant in this cluster; tenants: {allowed}", spec.tenant)
             )
@@ -125,10 +225,55 @@ def check_cluster(catalog: Catalog, kind: str, cluster: KubernetesClusterArgs, p
     return problems
 
 
-def check_pool(catalog: Catalog, pool: ResourcePoolArgs, path: str) -> list[Problem]:
+def _cluster_problems(
+    catalog: Catalog,
+    kind: str | None,
+    path: str,
+    *,
+    version: str | None,
+    endpoint: ApiEndpoint | None,
+    tenants: Sequence[Tenant] | None,
+    frameworks: Sequence[Framework | None],
+    node_pool_names: Sequence[object],
+    tenant_names: Sequence[object],
+    framework_names: Sequence[object],
+) -> list[Problem]:
+    """A cluster's checks, on whichever of its parts are sound (None: not sound, not judged).
+    ``kind`` is its pool's substrate, None if that is not sound."""
+    return (
+        _version_problems(catalog, kind, version, path)
+        + _duplicates(node_pool_names, f"{path}.nodePools", "node pool")
+        + _endpoint_problems(kind, endpoint, path)
+        + _duplicates(tenant_names, f"{path}.tenants", "tenant")
+        + _duplicates(framework_names, f"{path}.frameworks", "framework")
+        + _reference_problems(tenants, frameworks, path)
+    )
+
+
+def check_cluster(catalog: Catalog, kind: str | None, cluster: KubernetesClusterArgs, path: str) -> list[Problem]:
+    """A valid cluster's relations; ``kind`` is its pool's substrate (None: not judged)."""
+    return _cluster_problems(
+        catalog,
+        kind,
+        path,
+        version=cluster.version,
+        endpoint=cluster.api_endpoint,
+        tenants=cluster.tenants,
+        frameworks=cluster.frameworks,
+        node_pool_names=[n.name for n in cluster.node_pools],
+        tenant_names=[t.name for t in cluster.tenants],
+        framework_names=[f.spec.name for f in cluster.frameworks],
+    )
+
+
+def _substrate_problems(
+    catalog: Catalog, substrate: Substrate, path: str, *, capacity_missing: bool, cluster_count: int
+) -> list[Problem]:
+    """What a pool's substrate asks of the pool: zones its region has, a capacity for a cloud pool,
+    a bounded number of GKE clusters, a substrate Strata can build."""
     problems: list[Problem] = []
-    kind = pool.substrate.kind
-    chosen = pool.substrate.aws or pool.substrate.gcp
+    kind = substrate.kind
+    chosen = substrate.aws or substrate.gcp
     if chosen is not None:
         region = catalog.region(kind, chosen.region)
         if region is not None and chosen.zones > region.zones:
@@ -139,13 +284,13 @@ def check_pool(catalog: Catalog, pool: ResourcePoolArgs, path: str) -> list[Prob
                     chosen.zones,
                 )
             )
-        if pool.capacity is None:
+        if capacity_missing:
             problems.append(Problem(f"{path}.capacity", "required for a cloud pool: the budget its clusters draw from"))
-    if kind == "gcp" and len(pool.clusters) > MAX_GKE_CLUSTERS_PER_POOL:
+    if kind == "gcp" and cluster_count > MAX_GKE_CLUSTERS_PER_POOL:
         problems.append(
             Problem(
                 f"{path}.clusters",
-                f"{len(pool.clusters)} clusters; a GCP pool holds at most {MAX_GKE_CLUSTERS_PER_POOL} "
+                f"{cluster_count} clusters; a GCP pool holds at most {MAX_GKE_CLUSTERS_PER_POOL} "
                 "(their control planes' address blocks share one /20): split the pool",
             )
         )
@@ -157,18 +302,28 @@ def check_pool(catalog: Catalog, pool: ResourcePoolArgs, path: str) -> list[Prob
                 kind,
             )
         )
+    return problems
+
+
+def check_pool(catalog: Catalog, pool: ResourcePoolArgs, path: str) -> list[Problem]:
+    """A valid pool's relations, its clusters' included."""
+    kind = pool.substrate.kind
+    problems = _substrate_problems(
+        catalog, pool.substrate, path, capacity_missing=pool.capacity is None, cluster_count=len(pool.clusters)
+    )
     for j, cluster in enumerate(pool.clusters):
         problems += check_cluster(catalog, kind, cluster, f"{path}.clusters[{j}]")
     return problems
 
 
-def check_sites(env: EnvironmentArgs) -> list[Problem]:
+def check_sites(substrates: Sequence[Substrate | None]) -> list[Problem]:
     """A host belongs to one pool: two pools of one site never list the same host (by address,
-    compared in canonical form, or by name, which is the node's name in Kubernetes)."""
+    compared in canonical form, or by name, which is the node's name in Kubernetes). ``substrates``
+    are the pools' in order, None for one that is not sound."""
     problems: list[Problem] = []
     seen: dict[tuple[str, str, str], str] = {}
-    for i, pool in enumerate(env.pools):
-        site = pool.substrate.bare_metal
+    for i, substrate in enumerate(substrates):
+        site = substrate.bare_metal if substrate is not None else None
         if site is None:
             continue
         for k, host in enumerate(site.hosts):
@@ -186,19 +341,99 @@ def check_sites(env: EnvironmentArgs) -> list[Problem]:
     return problems
 
 
+def _cluster_name_problems(names: Sequence[tuple[str, object]]) -> list[Problem]:
+    """Cluster names are unique in the environment: they name the clusters' cloud resources and
+    are how tenants, policies and people refer to a cluster. ``names``: (path, raw name) pairs."""
+    problems: list[Problem] = []
+    first: dict[str, str] = {}
+    for here, name in names:
+        if not isinstance(name, str):
+            continue
+        if name in first:
+            problems.append(Problem(f"{here}.name", f"duplicate cluster name (first at {first[name]})", name))
+        else:
+            first[name] = here
+    return problems
+
+
 def check_environment(env: EnvironmentArgs, catalog: Catalog) -> list[Problem]:
-    """Relations across the tree. Cluster names are unique in the environment: they name the
-    clusters' cloud resources and are how tenants, policies and people refer to a cluster."""
-    problems = _duplicates([p.name for p in env.pools], "pools", "pool") + check_sites(env)
-    cluster_paths: dict[str, str] = {}
+    """Relations across a valid tree."""
+    problems = (
+        _duplicates([p.name for p in env.pools], "pools", "pool")
+        + check_sites([p.substrate for p in env.pools])
+        + _cluster_name_problems(
+            [(f"pools[{i}].clusters[{j}]", c.name) for i, p in enumerate(env.pools) for j, c in enumerate(p.clusters)]
+        )
+    )
     for i, pool in enumerate(env.pools):
         problems += check_pool(catalog, pool, f"pools[{i}]")
-        for j, c in enumerate(pool.clusters):
-            here = f"pools[{i}].clusters[{j}]"
-            if c.name in cluster_paths:
-                problems.append(
-                    Problem(f"{here}.name", f"duplicate cluster name (first at {cluster_paths[c.name]})", c.name)
-                )
-            else:
-                cluster_paths[c.name] = here
+    return problems
+
+
+def _salvage_cluster(catalog: Catalog, kind: str | None, raw: Any, path: str) -> list[Problem]:
+    cluster = _valid(_CLUSTER, raw)
+    if cluster is not None:
+        return check_cluster(catalog, kind, cluster, path)
+    raw_tenants = _field(raw, "tenants")
+    raw_frameworks = _items(_field(raw, "frameworks"))
+    return _cluster_problems(
+        catalog,
+        kind,
+        path,
+        version=_valid(_VERSION, _field(raw, "version")),
+        endpoint=_valid(_ENDPOINT, _field(raw, "apiEndpoint")),
+        tenants=() if raw_tenants is _ABSENT else _valid(_TENANTS, raw_tenants),
+        frameworks=[_valid(_FRAMEWORK, f) for f in raw_frameworks],
+        node_pool_names=[_field(n, "name") for n in _items(_field(raw, "nodePools"))],
+        tenant_names=[_field(t, "name") for t in _items(raw_tenants)],
+        framework_names=[_framework_name(f) for f in raw_frameworks],
+    )
+
+
+def _salvage_pool(
+    catalog: Catalog, raw: Any, pool: ResourcePoolArgs | None, substrate: Substrate | None, path: str
+) -> list[Problem]:
+    if pool is not None:
+        return check_pool(catalog, pool, path)
+    clusters = _items(_field(raw, "clusters"))
+    problems: list[Problem] = []
+    if substrate is not None:
+        capacity = _field(raw, "capacity")
+        problems += _substrate_problems(
+            catalog,
+            substrate,
+            path,
+            capacity_missing=capacity is None or capacity is _ABSENT,
+            cluster_count=len(clusters),
+        )
+    kind = substrate.kind if substrate is not None else None
+    for j, cluster in enumerate(clusters):
+        problems += _salvage_cluster(catalog, kind, cluster, f"{path}.clusters[{j}]")
+    return problems
+
+
+def check_salvageable(data: Any, catalog: Catalog) -> list[Problem]:
+    """The relations :func:`check_environment` judges, for a declaration whose structure failed:
+    each judged on the parts it depends on that are sound on their own (a pool, else its substrate
+    and each cluster, else a cluster's version and lists of names), skipping the rest, so that no
+    problem reported is an echo of a structural one. ``data`` may have any shape."""
+    raw_pools = _items(_field(data, "pools"))
+    pools: list[ResourcePoolArgs | None] = [_valid(_POOL, p) for p in raw_pools]
+    substrates: list[Substrate | None] = [
+        pool.substrate if pool is not None else _valid(_SUBSTRATE, _field(raw, "substrate"))
+        for raw, pool in zip(raw_pools, pools, strict=True)
+    ]
+    problems = (
+        _duplicates([_field(p, "name") for p in raw_pools], "pools", "pool")
+        + check_sites(substrates)
+        + _cluster_name_problems(
+            [
+                (f"pools[{i}].clusters[{j}]", _field(c, "name"))
+                for i, p in enumerate(raw_pools)
+                for j, c in enumerate(_items(_field(p, "clusters")))
+            ]
+        )
+    )
+    for i, raw in enumerate(raw_pools):
+        problems += _salvage_pool(catalog, raw, pools[i], substrates[i], f"pools[{i}]")
     return problems

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+import re
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
+
+from pydantic import BaseModel
 
 PathPart = str | int
 
@@ -63,11 +66,92 @@ def _json_safe(value: Any) -> Any:
 
 
 class SpecError(ValueError):
-    """A declaration is invalid. Carries every problem found, not just the first."""
+    """A declaration is invalid. Carries every problem found, not just the first.
 
-    def __init__(self, problems: Iterable[Problem], source: str | None = None) -> None:
+    ``note``, when set, says what was not checked (the checks that need the problems fixed first);
+    it follows the list of problems.
+    """
+
+    def __init__(self, problems: Iterable[Problem], source: str | None = None, note: str | None = None) -> None:
         self.problems: tuple[Problem, ...] = tuple(problems)
         self.source = source
+        self.note = note
         head = f"{source}: " if source else ""
         lines = "\n".join(f"  - {p}" for p in self.problems)
-        super().__init__(f"{head}{len(self.problems)} problem(s) in the environment spec:\n{lines}")
+        tail = f"\n{note}" if note else ""
+        super().__init__(f"{head}{len(self.problems)} problem(s) in the environment spec:\n{lines}{tail}")
+
+
+_PART_END = re.compile(r"[.\[]")
+_LIST_INDEX = re.compile(r"\[(\d+)\]")
+_ANY_PART = re.compile(r"\[[^\]]*\]|[^.\[]+")
+_NOWHERE: Any = object()
+
+
+def in_file_order(problems: Iterable[Problem], data: Any = None) -> list[Problem]:
+    """``problems`` once each (by path and message), in the order of their paths in ``data``, the
+    declaration as given: a key by its place in its mapping (a model's keys in field order), an item
+    by its index, a parent before its children. A key ``data`` does not hold (a missing field) comes
+    after those its mapping holds, in the order first reported; ties keep the order reported."""
+    unique: dict[tuple[str, str], Problem] = {}
+    for p in problems:
+        unique.setdefault((p.path, p.message), p)
+    tables: dict[int, tuple[Any, dict[str, tuple[int, Any]]]] = {}
+    absent: dict[tuple[str, str], int] = {}
+    keyed = [(_path_key(p.path, data, tables, absent), p) for p in unique.values()]  # in the order reported
+    return [p for _, p in sorted(keyed, key=lambda kp: kp[0])]
+
+
+def _keys_of(node: Any, tables: dict[int, tuple[Any, dict[str, tuple[int, Any]]]]) -> dict[str, tuple[int, Any]] | None:
+    """A mapping's (or model's) keys as a path spells them → (place, value); None for other shapes."""
+    if not isinstance(node, Mapping | BaseModel):
+        return None
+    cached = tables.get(id(node))
+    if cached is None:
+        if isinstance(node, BaseModel):
+            items = [(info.alias or name, getattr(node, name)) for name, info in type(node).model_fields.items()]
+        else:
+            items = list(node.items())
+        table: dict[str, tuple[int, Any]] = {}
+        for place, (key, value) in enumerate(items):
+            table.setdefault(key if isinstance(key, str) else f"[{key}]", (place, value))
+        cached = tables[id(node)] = (node, table)  # the node is held so that its id stays its own
+    return cached[1]
+
+
+def _path_key(
+    path: str,
+    data: Any,
+    tables: dict[int, tuple[Any, dict[str, tuple[int, Any]]]],
+    absent: dict[tuple[str, str], int],
+) -> tuple[tuple[int, int], ...]:
+    if path == format_path(()):
+        return ()
+    key: list[tuple[int, int]] = []
+    node = data
+    done = 0
+    while done < len(path):
+        rest = path[done:]
+        step: tuple[int, tuple[int, int], Any] | None = None
+        table = _keys_of(node, tables)
+        if table is not None:  # the longest key that ends where the path does or a part begins
+            ends = [m.start() for m in _PART_END.finditer(rest, 1)] + [len(rest)]
+            for end in reversed(ends):
+                hit = table.get(rest[:end])
+                if hit is not None:
+                    step = (end, (0, hit[0]), hit[1])
+                    break
+        if step is None and isinstance(node, list | tuple) and (m := _LIST_INDEX.match(rest)):
+            i = int(m.group(1))
+            step = (m.end(), (0, i), node[i] if i < len(node) else _NOWHERE)
+        if step is None:  # a part the declaration does not hold
+            m = _ANY_PART.match(rest)
+            end = m.end() if m else 1
+            place = absent.setdefault((path[:done].removesuffix("."), rest[:end]), len(absent))
+            step = (end, (1, place), _NOWHERE)
+        end, part, node = step
+        key.append(part)
+        done += end
+        if path.startswith(".", done):
+            done += 1
+    return tuple(key)
