@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from strata.catalog import load_catalog
 from strata.declarations import EnvironmentArgs
-from strata.planner import PoolPlan, plan_pool
+from strata.planner import PoolPlan, Resources, plan_pool
 
 from .conftest import stack_environment
 
@@ -45,6 +45,11 @@ def test_example_site_assignment() -> None:
     assert ml.node_pools[0].hosts == ("fra-m01", "fra-m02", "fra-m03")
     assert ml.node_pools[1].hosts == ("fra-x01", "fra-x02")  # GPU shapes only on GPU hosts
     assert plan.country == "DE" and plan.budget is not None and plan.budget.gpus == 8
+    # the one host no cluster was given, and what it offers
+    assert [(h.name, h.address) for h in plan.free_hosts] == [("fra-m04", "10.20.1.14")]
+    assert plan.free == Resources(64, 512, 0)
+    assert plan.budget == plan.drawn + plan.free
+    assert plan.owned_hardware  # whose cost Strata does not estimate
 
 
 def test_every_host_belongs_to_one_cluster_at_most() -> None:
@@ -138,6 +143,10 @@ def test_assigned_hosts_fit_their_shape_and_are_exclusive(hosts: list, wanted: l
         return
     taken = [h for c in plan.clusters for h in (*c.servers, *(x for np in c.node_pools for x in np.hosts))]
     assert len(taken) == len(set(taken))
+    # every host is either taken or free, never both; the free ones in inventory order
+    free = [h.name for h in plan.free_hosts]
+    assert free == [h["name"] for h in inventory if h["name"] not in taken]
+    assert plan.free == Resources.of_hosts(plan.free_hosts)
     for c in plan.clusters:
         for h in c.servers:
             assert by_name[h]["gpus"] == 0 and by_name[h]["vcpus"] >= 4

@@ -29,14 +29,54 @@ def _rules(doc: dict[str, Any], level: str = "mandatory") -> set[tuple[str, str]
     return {(v["policy"], v["urn"].split("::")[-1]) for v in doc["violations"] if v["level"] == level}
 
 
+#: The pack's policies, in its order, with their default levels.
+PACK = [
+    ("pool-in-jurisdiction", "mandatory"),
+    ("data-class-residency", "mandatory"),
+    ("supported-kubernetes-version", "mandatory"),
+    ("kubernetes-version-end-of-support-soon", "advisory"),
+    ("cluster-api-private", "mandatory"),
+    ("cluster-secrets-encrypted", "mandatory"),
+    ("cluster-network-policy", "mandatory"),
+    ("cluster-static-credentials", "mandatory"),
+    ("node-metadata-protected", "mandatory"),
+    ("workload-identity", "mandatory"),
+    ("required-labels", "mandatory"),
+]
+
+
 @pytest.mark.parametrize("stack", ["eu-prod", "eu-prod-gcp"])
 def test_example_stacks_pass_with_no_verdict_at_all(stack: str) -> None:
     result = RUN.invoke(app, ["check", stack, "--format", "json", "--as-of", "2026-11-23"])
     assert result.exit_code == 0, result.output
     doc = json.loads(result.stdout)
-    assert doc["environment"] == "eu-prod"
+    assert doc["environment"] == stack
     assert doc["violations"] == []
     assert doc["resources"] > 20
+    assert (doc["mandatory"], doc["advisory"]) == (0, 0)
+    # which policies ran, at which level, with the config Configure was sent (schema defaults
+    # after --as-of; whole numbers as written)
+    assert [(p["name"], p["level"]) for p in doc["policies"]] == PACK
+    config = {p["name"]: p["config"] for p in doc["policies"]}
+    assert config["kubernetes-version-end-of-support-soon"] == {"warningDays": 90, "asOf": "2026-11-23"}
+    assert config["supported-kubernetes-version"] == {"allowExtendedSupport": False, "asOf": "2026-11-23"}
+    assert config["required-labels"] == {"labels": ["owner", "environment", "jurisdiction"]}
+    assert config["workload-identity"] == {}
+    assert doc["policyConfig"] == {"source": "defaults", "file": None, "asOf": "2026-11-23", "pack": "policies"}
+
+
+def test_a_clean_check_says_which_policies_ran_with_which_config() -> None:
+    result = RUN.invoke(app, ["check", "eu-prod"])
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert lines[0] == "Ran 11 policies (pack policies) with the pack's default config (no --policy-config):"
+    assert [line.split()[:2] for line in lines[1:12]] == [[level, name] for name, level in PACK]
+    assert "  advisory   kubernetes-version-end-of-support-soon  warningDays=90" in lines
+    assert '  mandatory  required-labels                         labels=["owner", "environment", "jurisdiction"]' in (
+        lines
+    )
+    assert "  mandatory  workload-identity                       (no settings)" in lines
+    assert lines[12:] == ["eu-prod: 54 resources, 0 mandatory and 0 advisory violation(s)."]
 
 
 def test_eu_environment_with_a_pool_in_us_east_1(tmp_path: Path) -> None:
@@ -96,6 +136,9 @@ def test_policy_config_can_lower_a_rule(tmp_path: Path) -> None:
         ("supported-kubernetes-version", "payments-eks"),
         ("supported-kubernetes-version", "payments-general"),
     }
+    levels = dict((p["name"], p["level"]) for p in doc["policies"])
+    assert levels == dict(PACK) | {"supported-kubernetes-version": "advisory"}
+    assert doc["policyConfig"]["source"] == "--policy-config" and doc["policyConfig"]["file"] == str(cfg)
 
 
 def test_bad_policy_config_is_exit_2(tmp_path: Path) -> None:
@@ -123,6 +166,15 @@ def test_markdown_summary(tmp_path: Path) -> None:
     assert result.exit_code == 1
     assert "❌ mandatory policy violated" in result.stdout
     assert "| mandatory | `supported-kubernetes-version` | `payments-eks` |" in result.stdout
+    assert (
+        "\n<details><summary>Ran 11 policies (pack <code>policies</code>) with the pack's default config "
+        "(no --policy-config); versions judged as of 2026-11-23 (--as-of)</summary>\n"
+    ) in result.stdout
+    assert '\n| `kubernetes-version-end-of-support-soon` | advisory | `warningDays=90, asOf="2026-11-23"` |\n' in (
+        result.stdout
+    )
+    assert "\n| `cluster-secrets-encrypted` | mandatory | `(no settings)` |\n" in result.stdout
+    assert result.stdout.endswith("\n</details>\n")
 
 
 def test_a_crashing_pack_is_an_internal_error_never_a_pass_nor_a_verdict(tmp_path: Path) -> None:
@@ -169,7 +221,18 @@ def test_the_example_stacks_pass_under_the_platforms_central_config(stack: str) 
         app, ["check", stack, "--format", "json", "--as-of", "2026-11-23", "--policy-config", str(CENTRAL)]
     )
     assert result.exit_code == 0, result.output
-    assert json.loads(result.stdout)["violations"] == []
+    doc = json.loads(result.stdout)
+    assert doc["violations"] == []
+    assert doc["policyConfig"] == {
+        "source": "--policy-config",
+        "file": str(CENTRAL),
+        "asOf": "2026-11-23",
+        "pack": "policies",
+    }
+    central = json.loads(CENTRAL.read_text())
+    config = {p["name"]: p["config"] for p in doc["policies"]}
+    assert config["pool-in-jurisdiction"] == {**central["pool-in-jurisdiction"], "allowedJurisdictions": []}
+    assert config["data-class-residency"] == {**central["data-class-residency"], "extraDataClasses": {}}
 
 
 def test_a_stack_file_cannot_widen_its_own_jurisdiction_past_the_central_config(tmp_path: Path) -> None:

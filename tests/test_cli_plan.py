@@ -2,24 +2,46 @@
 
 from __future__ import annotations
 
+import functools
 import importlib.metadata
+import io
 import json
 import re
+from typing import Any
 
+import pulumi
+import pytest
+from pulumi_kubernetes.core.v1 import ConfigMap, Namespace
+from pulumi_kubernetes.provider import Provider
+from rich.console import Console
 from typer.testing import CliRunner
 
-from strata.cli import app
+from strata.catalog import load_catalog
+from strata.cli import _print_text, app
+from strata.declarations import EnvironmentArgs
+from strata.default_providers import with_default_providers
+from strata.offline import OfflineRun, run_offline
+from strata.planner import plan_environment
+from strata.report import plan_document, plan_markdown, preview_document
 
-from .conftest import STACKS
+from .conftest import STACKS, TODAY, stack_environment
 
 RUN = CliRunner()
 UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
+BASIS = "on-demand list-price estimate in the catalog's reference region (USD/month)"
+
+
+@functools.cache
+def _invoke(*args: str) -> str:
+    """The output of one ``strata plan`` (each run once per test session: the tests only read it)."""
+    result = RUN.invoke(app, ["plan", *args, "--as-of", "2026-11-23"])
+    assert result.exit_code == 0, result.output
+    return result.stdout
 
 
 def _plan(*args: str) -> dict:
-    result = RUN.invoke(app, ["plan", *args, "--as-of", "2026-11-23"])
-    assert result.exit_code == 0, result.output
-    return json.loads(result.stdout) if "json" in args else {"text": result.stdout}
+    out = _invoke(*args)
+    return json.loads(out) if "json" in args else {"text": out}
 
 
 def test_json_plan_of_eu_prod() -> None:
@@ -65,11 +87,126 @@ def test_text_plan_shows_the_tree_ledger_and_what_is_not_built() -> None:
 
 
 def test_markdown_plan() -> None:
-    result = RUN.invoke(app, ["plan", "eu-prod-gcp", "--format", "markdown", "--as-of", "2026-11-23"])
-    assert result.exit_code == 0
-    assert result.stdout.startswith("## Strata plan: `eu-prod`")  # the environment inside the file is eu-prod
-    assert "| eu-core | gcp europe-west3 (DE) | payments | 1.35 (supported) |" in result.stdout
-    assert "3 tenant(s) and 2 framework(s) declared and validated; not built yet" in result.stdout
+    md = _plan("eu-prod-gcp", "--format", "markdown")["text"]
+    assert md.startswith("## Strata plan: `eu-prod-gcp`\n")  # its own name, not eu-prod's
+    assert "| eu-core | gcp europe-west3 (DE) | payments | 1.35 (supported) |" in md
+    assert "3 tenant(s) and 2 framework(s) declared and validated; not built yet" in md
+    # every node pool with the machine asked, GPUs included
+    assert (
+        "| general: 3–12 × n2-standard-16 (16 vCPU/64 GiB asked); gpu: 0–4 × g2-standard-16 "
+        "(16 vCPU/64 GiB, 1 GPU asked) | 256 / 1024 / 4 |"
+    ) in md
+    assert f"$2,698–$12,854/month ({BASIS})\n" in md
+
+
+def test_gpus_asked_are_printed_with_cpu_and_memory_on_every_substrate() -> None:
+    aws, gcp = _plan("eu-prod")["text"], _plan("eu-prod-gcp")["text"]
+    assert "node pool gpu: 0–4 × g6.4xlarge (16 vCPU, 64 GiB, 1 GPU) for 16 vCPU/64 GiB, 1 GPU asked" in aws
+    assert "node pool gpu: 0–4 × g2-standard-16 (16 vCPU, 64 GiB, 1 GPU) for 16 vCPU/64 GiB, 1 GPU asked" in gcp
+    assert "node pool general: 3–9 × m7i.2xlarge (8 vCPU, 32 GiB) for 8 vCPU/32 GiB asked" in aws  # no GPU, none said
+    onprem = _plan("fra-onprem")["text"]
+    assert "node pool gpu: 2 host(s) fra-x01, fra-x02 for 32 vCPU/256 GiB, 4 GPU" in onprem
+    md = _plan("eu-prod", "--format", "markdown")["text"]
+    assert "gpu: 0–4 × g6.4xlarge (16 vCPU/64 GiB, 1 GPU asked) |" in md
+    assert (
+        "memory: 2–3 × host (64 vCPU/512 GiB asked); gpu: 2–2 × host (32 vCPU/256 GiB, 4 GPU asked) |"
+        in (_plan("fra-onprem", "--format", "markdown")["text"])
+    )
+
+
+def test_cloud_cost_is_an_estimate_of_every_pool() -> None:
+    doc = _plan("eu-prod", "--format", "json")
+    assert doc["cost"] == {
+        "atMin": 2795.02,
+        "atMax": 13722.83,
+        "basis": BASIS,
+        "estimated": True,
+        "covers": ["eu-core"],
+        "notEstimated": [],
+    }
+    pool = doc["pools"][0]
+    assert pool["cost"] == {"atMin": 2795.02, "atMax": 13722.83, "estimated": True}
+    assert pool["clusters"][0]["cost"]["estimated"] is True
+    assert all(isinstance(pool["cost"][k], float) for k in ("atMin", "atMax"))
+    assert "freeHosts" not in pool and "free" not in pool  # a cloud has no inventory of hosts
+    assert (
+        _plan("eu-prod")["text"]
+        .rstrip()
+        .endswith(f"Monthly cost $2,795 (every node pool at min) to $13,723 (at max): {BASIS}.")
+    )
+
+
+OWNED = {"atMin": None, "atMax": None, "estimated": False, "note": "owned hardware: not estimated"}
+
+
+def test_bare_metal_shows_free_hosts_and_does_not_price_owned_hardware() -> None:
+    doc = _plan("fra-onprem", "--format", "json")
+    pool = doc["pools"][0]
+    assert pool["freeHosts"] == [{"name": "fra-m04", "address": "10.20.1.14", "vcpus": 64, "memoryGib": 512, "gpus": 0}]
+    assert pool["free"] == {"vcpus": 64, "memoryGib": 512, "gpus": 0}
+    assert pool["cost"] == OWNED
+    assert all(c["cost"] == OWNED for c in pool["clusters"])
+    assert all(n["cost"] == OWNED and n["usdPerHour"] is None for c in pool["clusters"] for n in c["nodePools"])
+    assert doc["cost"] == {
+        "atMin": None,
+        "atMax": None,
+        "basis": BASIS,
+        "estimated": False,
+        "covers": [],
+        "notEstimated": ["fra-dc1"],
+        "note": "not estimated: every pool is owned hardware (fra-dc1)",
+    }
+    text = _plan("fra-onprem")["text"]
+    assert (
+        "pool fra-dc1 — bareMetal site fra-dc1 (DE) · drawn 544/608 vCPU, 3328/3840 GiB, 8/8 GPU · "
+        "owned hardware, cost not estimated\n"
+    ) in text
+    assert "└── free hosts (1): fra-m04 — 64 vCPU, 512 GiB, 0 GPU in total\n" in text
+    assert text.rstrip().endswith(
+        "Monthly cost: not estimated — every pool is owned hardware (fra-dc1); "
+        "Strata estimates cloud pools only, at list price."
+    )
+    md = _plan("fra-onprem", "--format", "markdown")["text"]
+    assert "· 33 resources · cost not estimated (owned hardware)\n" in md
+    assert "| fra-dc1 | bareMetal site fra-dc1 (DE) | core | 1.35 (supported) |" in md
+    assert "| 224 / 896 / 0 | not estimated (owned hardware) |" in md
+    assert "\nPool **fra-dc1** free hosts (1): fra-m04 — 64 vCPU, 512 GiB, 0 GPU in total.\n" in md
+    for out in (text, md):
+        assert "$0" not in out and "list-price estimate" not in out
+
+
+def test_an_environment_mixing_cloud_and_owned_hardware_prices_only_the_cloud() -> None:
+    env = stack_environment("eu-prod")
+    site = stack_environment("fra-onprem")["pools"][0]
+    site["substrate"]["bareMetal"]["hosts"] = [
+        h for h in site["substrate"]["bareMetal"]["hosts"] if h["name"] != "fra-m04"
+    ]  # every host assigned
+    env["pools"].append(site)
+    plan = plan_environment(load_catalog(), EnvironmentArgs.model_validate(env, by_alias=True, by_name=False), TODAY)
+    assert not plan.problems
+    doc = plan_document(plan, OfflineRun("platform", "mixed"))
+    note = "covers only the cloud pools (eu-core); owned hardware (fra-dc1) is not estimated"
+    assert doc["cost"] == {
+        "atMin": 2795.02,
+        "atMax": 13722.83,
+        "basis": BASIS,
+        "estimated": True,
+        "covers": ["eu-core"],
+        "notEstimated": ["fra-dc1"],
+        "note": note,
+    }
+    assert [p["cost"]["estimated"] for p in doc["pools"]] == [True, False]
+    assert doc["pools"][1]["freeHosts"] == [] and doc["pools"][1]["free"] == {"vcpus": 0, "memoryGib": 0, "gpus": 0}
+    out = io.StringIO()
+    _print_text(doc, Console(file=out, width=400, highlight=False))
+    assert "    └── free hosts: none (every host is assigned)\n" in out.getvalue()
+    assert "\nPool **fra-dc1** free hosts: none (every host is assigned).\n" in plan_markdown(doc)
+    assert (
+        out.getvalue()
+        .rstrip()
+        .endswith(f"Monthly cost $2,795 (every node pool at min) to $13,723 (at max): {BASIS} — {note}.")
+    )
+    assert f"· $2,795–$13,723/month ({BASIS}) — {note}\n" in plan_markdown(doc)
 
 
 def test_a_stack_file_path_works_as_well_as_a_name() -> None:
@@ -106,14 +243,94 @@ def test_swapping_the_substrate_keeps_the_declaration_and_plan_shape() -> None:
     assert sorted(aws) == sorted(gcp)  # same keys at the top
     aws_text = (STACKS / "Pulumi.eu-prod.yaml").read_text().splitlines()
     gcp_text = (STACKS / "Pulumi.eu-prod-gcp.yaml").read_text().splitlines()
-    differing = [a for a, g in zip(aws_text, gcp_text, strict=True) if a != g]
-    assert len(differing) == 2 and "substrate:" in differing[1]  # the header comment and the substrate
+    differing = [(a.strip(), g.strip()) for a, g in zip(aws_text, gcp_text, strict=True) if a != g]
+    # the header comment, the environment's name (unique across stacks/) and the substrate
+    assert len(differing) == 3
+    assert differing[1] == ("name: eu-prod", "name: eu-prod-gcp")
+    assert differing[2][0].startswith("substrate: {aws:") and differing[2][1].startswith("substrate: {gcp:")
+
+
+def _preview(stack: str) -> dict[str, Any]:
+    return json.loads(_invoke(stack, "--format", "preview-json"))
+
+
+PROVIDER_REF = re.compile(r"(urn:pulumi:[^:]+::[^:]+::(?:[^$]+\$)?pulumi:providers:([\w-]+)::[^:]+)::([^:]+)")
+
+
+def assert_provider_references(doc: dict[str, Any]) -> int:
+    """Every custom resource's step names its provider as the engine does, ``<provider URN>::<id>``
+    (the id unknown until the provider is created, as in a first preview), in ``newState`` and
+    on the step; the URN is a provider step of the same document, listed before the resource, of
+    the resource's package. A provider itself names none. Returns the resources checked."""
+    steps = doc["steps"]
+    index = {s["urn"]: i for i, s in enumerate(steps)}
+    checked = 0
+    for i, step in enumerate(steps):
+        state = step["newState"]
+        if state["type"].startswith("pulumi:providers:") or not state["custom"]:
+            assert "provider" not in state and "provider" not in step, step["urn"]
+            continue
+        ref = state.get("provider")
+        assert ref and step.get("provider") == ref, f"{step['urn']} has no provider reference"
+        match = PROVIDER_REF.fullmatch(ref)
+        assert match, f"{step['urn']}: malformed provider reference {ref!r}"
+        urn, package, id_ = match.groups()
+        assert urn in index and index[urn] < i, f"{step['urn']}: provider {urn} is not a step before it"
+        assert steps[index[urn]]["newState"]["type"] == f"pulumi:providers:{package}"
+        assert package == state["type"].split(":")[0]
+        assert id_ == UNKNOWN
+        checked += 1
+    return checked
+
+
+@pytest.mark.parametrize("stack", ["eu-prod", "eu-prod-gcp", "fra-onprem"])
+def test_every_custom_resource_in_the_preview_names_its_provider(stack: str) -> None:
+    doc = _preview(stack)
+    custom = [s for s in doc["steps"] if s["newState"]["custom"] and "pulumi:providers:" not in s["newState"]["type"]]
+    assert assert_provider_references(doc) == len(custom) > 10
+    # every cluster's explicit Kubernetes provider is in the document, under its cluster
+    k8s_providers = [s["newState"] for s in doc["steps"] if s["newState"]["type"] == "pulumi:providers:kubernetes"]
+    assert len(k8s_providers) == 2
+    assert all("strata:cluster:KubernetesCluster::" in p["parent"] for p in k8s_providers)
+
+
+def test_resources_on_an_explicit_kubernetes_provider_name_it() -> None:
+    """The Kubernetes objects Strata puts on a cluster use the cluster's explicit provider, given
+    directly or through a component's ``providers``; they must point at it, not at a default one."""
+
+    class Cluster(pulumi.ComponentResource):
+        def __init__(self, name: str) -> None:
+            super().__init__("test:index:Cluster", name)
+            self.provider = Provider(
+                f"{name}-k8s", kubeconfig=pulumi.Output.secret("{}"), opts=pulumi.ResourceOptions(parent=self)
+            )
+
+    class Tenant(pulumi.ComponentResource):
+        def __init__(self, name: str, opts: pulumi.ResourceOptions) -> None:
+            super().__init__("test:index:Tenant", name, None, opts)
+            ConfigMap(f"{name}-settings", opts=pulumi.ResourceOptions(parent=self))
+
+    def program() -> None:
+        cluster = Cluster("apps").provider
+        Namespace("apps", opts=pulumi.ResourceOptions(provider=cluster))
+        Tenant("risk", pulumi.ResourceOptions(providers={"kubernetes": cluster}))
+        Namespace("stray")  # names none: the engine's default provider
+
+    run, _ = run_offline(program, project="team", stack="dev", config={}, secret_keys=[])
+    doc = preview_document(with_default_providers(run, {}), {})
+    assert assert_provider_references(doc) == 3
+    by_name = {s["urn"].split("::")[-1]: s["newState"] for s in doc["steps"]}
+    explicit = f"urn:pulumi:dev::team::test:index:Cluster$pulumi:providers:kubernetes::apps-k8s::{UNKNOWN}"
+    assert by_name["apps"]["provider"] == by_name["risk-settings"]["provider"] == explicit
+    version = importlib.metadata.version("pulumi-kubernetes").replace(".", "_")
+    assert (
+        by_name["stray"]["provider"]
+        == f"urn:pulumi:dev::team::pulumi:providers:kubernetes::default_{version}::{UNKNOWN}"
+    )
 
 
 def test_preview_json_is_what_pulumi_preview_json_prints() -> None:
-    result = RUN.invoke(app, ["plan", "eu-prod", "--format", "preview-json"])
-    assert result.exit_code == 0
-    doc = json.loads(result.stdout)
+    doc = _preview("eu-prod")
     steps = doc["steps"]
     assert doc["changeSummary"] == {"create": len(steps)}
     assert all(s["op"] == "create" for s in steps)

@@ -46,7 +46,7 @@ def test_every_labelable_resource_carries_ownership_labels_in_gcp_syntax(eu_prod
         labels = _labels_of(r)
         assert labels is not None, r.urn
         assert labels["strata-owner"] == "platform-team"
-        assert labels["strata-environment"] == "eu-prod"
+        assert labels["strata-environment"] == "eu-prod-gcp"
         assert labels["strata-pool"] == "eu-core"
         assert labels["strata-jurisdiction"] == "eu"
         for k, v in labels.items():
@@ -115,7 +115,7 @@ def test_node_pools(eu_prod_gcp_run: OfflineRun) -> None:
 def test_kubeconfig_is_secret(eu_prod_gcp_run: OfflineRun) -> None:
     provider = only(eu_prod_gcp_run, "pulumi:providers:kubernetes", "analytics-k8s")
     assert rpc.is_rpc_secret(provider.inputs["kubeconfig"])
-    assert provider.inputs["clusterIdentifier"] == "strata/eu-prod/analytics"
+    assert provider.inputs["clusterIdentifier"] == "strata/eu-prod-gcp/analytics"
     assert provider.inputs["deleteUnreachable"] == "true"
 
 

@@ -125,7 +125,7 @@ def test_gcp_service_account_ids_are_valid_and_unique_at_the_limits() -> None:
 
 def test_the_gcp_driver_uses_the_derived_service_account_id(eu_prod_gcp_run: OfflineRun) -> None:
     (account,) = eu_prod_gcp_run.by_type("gcp:serviceaccount/account:Account")
-    assert account.inputs["accountId"] == naming.gcp_node_account_id("eu-prod", "eu-core")
+    assert account.inputs["accountId"] == naming.gcp_node_account_id("eu-prod-gcp", "eu-core")
 
 
 # ---------------------------------------------------------------- sizes

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from strata.catalog import load_catalog
 from strata.declarations import EnvironmentArgs, Machine
 from strata.network import control_plane_cidr, gke_ranges, zone_subnets
-from strata.planner import HOURS_PER_MONTH, choose_machine_type, plan_environment
+from strata.planner import HOURS_PER_MONTH, Resources, choose_machine_type, plan_environment
 
 from .conftest import minimal_environment, stack_environment
 
@@ -94,6 +94,25 @@ def test_cost_is_control_plane_plus_nodes_at_min_and_max() -> None:
     assert round(payments.cost.at_min, 2) == round(control + 3 * price * HOURS_PER_MONTH, 2)
     assert round(payments.cost.at_max, 2) == round(control + 9 * price * HOURS_PER_MONTH, 2)
     assert plan.cost.at_max == sum(p.cost.at_max for p in plan.pools)
+
+
+def test_cloud_pools_are_estimated_and_have_no_free_hosts() -> None:
+    plan = plan_environment(CAT, EnvironmentArgs.model_validate(stack_environment("eu-prod")), TODAY)
+    pool = plan.pools[0]
+    assert not pool.owned_hardware and pool.free_hosts == () and pool.free == Resources()
+    assert plan.estimated_pools == plan.pools
+
+
+def test_only_cloud_pools_are_estimated_next_to_owned_hardware() -> None:
+    env = stack_environment("eu-prod")
+    env["pools"].append(stack_environment("fra-onprem")["pools"][0])
+    plan = plan_environment(CAT, EnvironmentArgs.model_validate(env), TODAY)
+    assert not plan.problems
+    assert [p.name for p in plan.estimated_pools] == ["eu-core"]
+    assert [(p.name, p.owned_hardware, [h.name for h in p.free_hosts]) for p in plan.pools] == [
+        ("eu-core", False, []),
+        ("fra-dc1", True, ["fra-m04"]),
+    ]
 
 
 @given(zones=st.integers(1, 6))

@@ -29,7 +29,7 @@ import traceback
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any, TypeVar, cast
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar, cast
 
 import click
 import typer
@@ -49,7 +49,10 @@ from strata.declarations.stackfile import (
 from strata.declarations.yamlfile import MAX_BYTES, read_yaml
 from strata.default_providers import OFFLINE_SECRET, with_default_providers
 from strata.offline import OfflineRun, config_for, program_file, run_offline
-from strata.report import plan_document, plan_markdown, preview_document
+from strata.report import asked, cost_sentence, free_hosts, plan_document, plan_markdown, preview_document, where
+
+if TYPE_CHECKING:  # the analyzer (gRPC) is imported by `check` only, when it runs
+    from strata.analyzer import PolicyInfo
 
 EXIT_OK = 0
 EXIT_VIOLATION = 1
@@ -423,10 +426,13 @@ def _print_text(doc: dict[str, Any], console: Console) -> None:
             if cap
             else f"drawn {dr['vcpus']} vCPU, {dr['memoryGib']} GiB, {dr['gpus']} GPU"
         )
-        owned = "site" in p
-        where = f"site {p['site']}" if owned else p["region"]
-        cost = "owned hardware" if owned else f"{_money(p['cost']['atMin'])}–{_money(p['cost']['atMax'])}/month"
-        pool = tree.add(f"pool [bold]{p['name']}[/] — {p['substrate']} {where} ({p['country']}) · {ledger} · {cost}")
+        owned = not p["cost"]["estimated"]
+        cost = (
+            "owned hardware, cost not estimated"
+            if owned
+            else f"{_money(p['cost']['atMin'])}–{_money(p['cost']['atMax'])}/month"
+        )
+        pool = tree.add(f"pool [bold]{p['name']}[/] — {where(p)} · {ledger} · {cost}")
         for c in p["clusters"]:
             ccost = "" if owned else f" · {_money(c['cost']['atMin'])}–{_money(c['cost']['atMax'])}/month"
             cl = pool.add(
@@ -439,17 +445,16 @@ def _print_text(doc: dict[str, Any], console: Console) -> None:
                 cl.add(f"control plane ({kind}): {', '.join(cp['servers'])}")
             for n in c["nodePools"]:
                 if "hosts" in n:
-                    m = n["machine"]
-                    gpu = f", {m['gpus']} GPU" if m.get("gpus") else ""
-                    asked = f"{m['vcpus']} vCPU/{m['memoryGib']:g} GiB{gpu}"
-                    cl.add(f"node pool {n['name']}: {len(n['hosts'])} host(s) {', '.join(n['hosts'])} for {asked}")
+                    cl.add(
+                        f"node pool {n['name']}: {len(n['hosts'])} host(s) {', '.join(n['hosts'])} "
+                        f"for {asked(n['machine'])}"
+                    )
                     continue
                 s = n["machineTypeShape"]
                 gpus = f", {s['gpus']} GPU" if s["gpus"] else ""
                 cl.add(
                     f"node pool {n['name']}: {n['min']}–{n['max']} × {n['machineType']} "
-                    f"({s['vcpus']} vCPU, {s['memoryGib']:g} GiB{gpus}) "
-                    f"for {n['machine']['vcpus']} vCPU/{n['machine']['memoryGib']:g} GiB asked"
+                    f"({s['vcpus']} vCPU, {s['memoryGib']:g} GiB{gpus}) for {asked(n['machine'])} asked"
                 )
             for t in c["tenants"]:
                 cl.add(
@@ -458,6 +463,8 @@ def _print_text(doc: dict[str, Any], console: Console) -> None:
                 )
             for f in c["frameworks"]:
                 cl.add(f"[yellow]{f['kind']} {f['name']} for tenant {f['tenant']} — declared, not built yet[/]")
+        if "freeHosts" in p:
+            pool.add(free_hosts(p))
     console.print(tree)
     table = Table(title=f"{doc['resources']} resources to create", show_edge=False)
     table.add_column("type")
@@ -466,10 +473,7 @@ def _print_text(doc: dict[str, Any], console: Console) -> None:
     for t, n in doc["resourcesByType"].items():
         table.add_row(t, str(n))
     console.print(table)
-    console.print(
-        f"Monthly cost {_money(doc['cost']['atMin'])} (every node pool at min) to "
-        f"{_money(doc['cost']['atMax'])} (at max): {doc['cost']['basis']}."
-    )
+    console.print(cost_sentence(doc["cost"]))
 
 
 @app.command()
@@ -554,7 +558,57 @@ def load_policy_config(path: Path | None, as_of: dt.date | None) -> dict[str, An
     return config
 
 
-def check_document(planned: Planned, verdicts: list[Any]) -> dict[str, Any]:
+def _plain(value: Any) -> Any:
+    """A config value as a person wrote it: the protocol carries every number as a double, so a
+    whole number (a schema default such as ``warningDays: 90``) is shown as one."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value
+
+
+def _shown_path(path: Path) -> str:
+    """A path relative to the working directory when it lies below it, else absolute."""
+    resolved = path.resolve()
+    try:
+        return str(resolved.relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(resolved)
+
+
+def policies_run(
+    policies: list[PolicyInfo],
+    config: dict[str, dict[str, Any]],
+    *,
+    pack: Path,
+    config_file: Path | None,
+    as_of: dt.date | None,
+) -> dict[str, Any]:
+    """The policies the pack ran, in its order, each with its enforcement level and the settings
+    it was configured with (the pack's schema defaults with ``--policy-config`` on top: exactly
+    what Configure was sent), and where that config came from."""
+    return {
+        "policies": [
+            {
+                "name": p.name,
+                "level": config[p.name]["enforcementLevel"],
+                "config": _plain({k: v for k, v in config[p.name].items() if k != "enforcementLevel"}),
+            }
+            for p in policies
+        ],
+        "policyConfig": {
+            "source": "--policy-config" if config_file is not None else "defaults",
+            "file": str(config_file) if config_file is not None else None,
+            "asOf": as_of.isoformat() if as_of is not None else None,
+            "pack": _shown_path(pack),
+        },
+    }
+
+
+def check_document(planned: Planned, verdicts: list[Any], ran: dict[str, Any] | None = None) -> dict[str, Any]:
     ordered = sorted(verdicts, key=lambda v: (v.level != "mandatory", v.policy, v.urn, v.message))
     return {
         "environment": planned.name,
@@ -562,7 +616,25 @@ def check_document(planned: Planned, verdicts: list[Any]) -> dict[str, Any]:
         "resources": len(planned.run.registrations) + 1,
         "mandatory": sum(v.level == "mandatory" for v in verdicts),
         "advisory": sum(v.level == "advisory" for v in verdicts),
+        **(ran or {}),
     }
+
+
+def config_origin(doc: dict[str, Any]) -> str:
+    """Where the policies' config came from, in words: ``--policy-config FILE`` or the defaults."""
+    pc = doc["policyConfig"]
+    origin = (
+        f"{pc['file']} (--policy-config) over the pack's defaults"
+        if pc["source"] == "--policy-config"
+        else "the pack's default config (no --policy-config)"
+    )
+    if pc["asOf"]:
+        origin += f"; versions judged as of {pc['asOf']} (--as-of)"
+    return origin
+
+
+def _settings(config: dict[str, Any]) -> str:
+    return ", ".join(f"{k}={json.dumps(v, ensure_ascii=False)}" for k, v in config.items()) or "(no settings)"
 
 
 def check_markdown(doc: dict[str, Any]) -> str:
@@ -577,6 +649,19 @@ def check_markdown(doc: dict[str, Any]) -> str:
         for v in doc["violations"]:
             name = v["urn"].split("::")[-1] if v["urn"] else "(stack)"
             lines.append(f"| {v['level']} | `{v['policy']}` | `{name}` | {v['message'].replace('|', '/')} |")
+    if "policies" in doc:
+        lines += [
+            "",
+            f"<details><summary>Ran {len(doc['policies'])} policies (pack <code>{doc['policyConfig']['pack']}</code>)"
+            f" with {config_origin(doc)}</summary>",
+            "",
+            "| policy | level | config |",
+            "|---|---|---|",
+        ]
+        for p in doc["policies"]:
+            settings = _settings(p["config"]).replace("|", "\\|").replace("`", "'")
+            lines.append(f"| `{p['name']}` | {p['level']} | `{settings}` |")
+        lines += ["", "</details>"]
     return "\n".join(lines) + "\n"
 
 
@@ -602,9 +687,11 @@ def check(
         user_config = load_policy_config(policy_config, today)
         ref = resolve_stack(stack)
         # The pack boots (a second interpreter) while the program is planned.
-        with running_pack(policy_pack or default_pack_dir()) as stub:
+        pack = policy_pack or default_pack_dir()
+        with running_pack(pack) as stub:
             planned = plan_stack(ref, today, any_program=True)
-            config = reconcile_config(pack_policies(stub), user_config)
+            policies = pack_policies(stub)
+            config = reconcile_config(policies, user_config)
             verdicts = analyze(stub, planned.engine_run(), config)
     except SpecError as err:
         _print_problems(err, format.value)
@@ -612,13 +699,21 @@ def check(
     except PackError as err:  # a crashing rule fails the check loudly; it never passes, nor reads as a verdict
         typer.echo(f"strata: internal error (exit 3): the policy pack failed, no verdict: {err}", err=True)
         raise typer.Exit(EXIT_INTERNAL) from None
-    doc = check_document(planned, verdicts)
+    ran = policies_run(policies, config, pack=pack, config_file=policy_config, as_of=today)
+    doc = check_document(planned, verdicts, ran)
     if format is CheckFormat.json:
         typer.echo(json.dumps(doc, indent=2, allow_nan=False))
     elif format is CheckFormat.markdown:
         typer.echo(check_markdown(doc), nl=False)
     else:
         console = _Console(highlight=False, width=None if sys.stdout.isatty() else 200)
+        console.print(
+            f"Ran {len(doc['policies'])} policies (pack {escape(doc['policyConfig']['pack'])}) with "
+            f"{escape(config_origin(doc))}:"
+        )
+        width = max((len(p["name"]) for p in doc["policies"]), default=0)
+        for p in doc["policies"]:
+            console.print(f"  {p['level']:<11}{escape(p['name']):<{width}}  {escape(_settings(p['config']))}")
         for v in doc["violations"]:
             colour = "red" if v["level"] == "mandatory" else "yellow"
             v = _escaped(v)

@@ -113,6 +113,19 @@ class PoolPlan:
     clusters: tuple[ClusterPlan, ...]
     cost: Cost
     spec: ResourcePoolArgs
+    #: Bare metal: the hosts of the inventory no cluster was given, in inventory order.
+    free_hosts: tuple[Host, ...] = ()
+
+    @property
+    def owned_hardware(self) -> bool:
+        """A bare-metal site: hardware the company owns, whose cost Strata does not estimate
+        (its ``cost`` is zero for want of an estimate, not because it is free)."""
+        return self.spec.substrate.bare_metal is not None
+
+    @property
+    def free(self) -> Resources:
+        """What the free hosts offer together (bare metal; nothing on a cloud)."""
+        return Resources.of_hosts(self.free_hosts)
 
     def cluster_paths(self, path: str) -> Iterator[tuple[str, ClusterPlan]]:
         """Each cluster's plan with its path in the declaration (``pools[0].clusters[2]``)."""
@@ -131,6 +144,11 @@ class EnvironmentPlan:
     today: dt.date
     problems: tuple[Problem, ...] = field(default=())
     spec: EnvironmentArgs | None = None
+
+    @property
+    def estimated_pools(self) -> tuple[PoolPlan, ...]:
+        """The pools whose cost is estimated: the cloud pools (owned hardware is not)."""
+        return tuple(p for p in self.pools if not p.owned_hardware)
 
     def pool_paths(self) -> Iterator[tuple[str, PoolPlan]]:
         """Each pool's plan with its path in the declaration (``pools[1]``); a pool that could
@@ -392,4 +410,7 @@ def plan_bare_metal_pool(
         problems.append(
             Problem(f"{path}.capacity", f"pool {pool.name!r} is over-drawn ({', '.join(over)})", budget.as_dict())
         )
-    return PoolPlan(pool.name, "bareMetal", None, bm.country, budget, drawn, tuple(clusters), Cost(), pool), problems
+    return (
+        PoolPlan(pool.name, "bareMetal", None, bm.country, budget, drawn, tuple(clusters), Cost(), pool, tuple(free)),
+        problems,
+    )

@@ -12,13 +12,29 @@ from pulumi.output import Unknown
 from pulumi.runtime import rpc
 
 from strata.offline import UNKNOWN, OfflineRun
-from strata.planner import COST_BASIS, ClusterPlan, EnvironmentPlan, PoolPlan
+from strata.planner import COST_BASIS, ClusterPlan, Cost, EnvironmentPlan, PoolPlan, Resources
 
 SECRET = "[secret]"
 NOT_BUILT = "declared and validated; not built yet (tenants and frameworks arrive in later releases)"
+#: What a bare-metal pool's, cluster's and node pool's ``cost`` says instead of a price.
+OWNED_NOTE = "owned hardware: not estimated"
 
 
-def _cluster_doc(c: ClusterPlan) -> dict[str, Any]:
+def _cost_doc(cost: Cost, owned: bool) -> dict[str, Any]:
+    """A cost as JSON: on a cloud the list-price estimate; on owned hardware no number at all
+    (``null``, never a $0 that would read as free), and a note saying why."""
+    if owned:
+        return {"atMin": None, "atMax": None, "estimated": False, "note": OWNED_NOTE}
+    return {**cost.as_dict(), "estimated": True}
+
+
+def asked(machine: dict[str, Any]) -> str:
+    """The machine a node pool asks for, as text and markdown print it: ``16 vCPU/64 GiB, 1 GPU``."""
+    gpus = machine.get("gpus") or 0
+    return f"{machine['vcpus']} vCPU/{machine['memoryGib']:g} GiB" + (f", {gpus} GPU" if gpus else "")
+
+
+def _cluster_doc(c: ClusterPlan, owned: bool) -> dict[str, Any]:
     return {
         "name": c.name,
         "version": c.version,
@@ -37,15 +53,15 @@ def _cluster_doc(c: ClusterPlan) -> dict[str, Any]:
                 },
                 "min": np.min,
                 "max": np.max,
-                "usdPerHour": np.machine_type.usd_per_hour,
-                "cost": np.cost.as_dict(),
+                "usdPerHour": None if owned else np.machine_type.usd_per_hour,
+                "cost": _cost_doc(np.cost, owned),
                 **({"hosts": list(np.hosts)} if np.hosts else {}),
             }
             for np in c.node_pools
         ],
         **({"controlPlane": {"ha": len(c.servers) > 1, "servers": list(c.servers)}} if c.servers else {}),
         "draw": c.draw.as_dict(),
-        "cost": c.cost.as_dict(),
+        "cost": _cost_doc(c.cost, owned),
         "tenants": [
             {
                 "name": t.name,
@@ -78,20 +94,55 @@ def _pool_doc(p: PoolPlan) -> dict[str, Any]:
         "country": p.country,
         "capacity": p.budget.as_dict() if p.budget else None,
         "drawn": p.drawn.as_dict(),
-        "cost": p.cost.as_dict(),
-        "clusters": [_cluster_doc(c) for c in p.clusters],
+        **(
+            {
+                "freeHosts": [
+                    {"name": h.name, "address": h.address, **Resources.of_hosts([h]).as_dict()} for h in p.free_hosts
+                ],
+                "free": p.free.as_dict(),
+            }
+            if p.owned_hardware
+            else {}
+        ),
+        "cost": _cost_doc(p.cost, p.owned_hardware),
+        "clusters": [_cluster_doc(c, p.owned_hardware) for c in p.clusters],
     }
 
 
+def _environment_cost(plan: EnvironmentPlan) -> dict[str, Any]:
+    """The environment's monthly cost: the sum over the cloud pools only. ``covers`` names them,
+    ``notEstimated`` the pools of owned hardware left out (and then ``note`` says so)."""
+    covered = plan.estimated_pools
+    left_out = [p.name for p in plan.pools if p.owned_hardware]
+    total = Cost()
+    for p in covered:
+        total = total + p.cost
+    doc: dict[str, Any] = {
+        **(total.as_dict() if covered else {"atMin": None, "atMax": None}),
+        "basis": COST_BASIS,
+        "estimated": bool(covered),
+        "covers": [p.name for p in covered],
+        "notEstimated": left_out,
+    }
+    if left_out and covered:
+        doc["note"] = (
+            f"covers only the cloud pools ({', '.join(doc['covers'])}); "
+            f"owned hardware ({', '.join(left_out)}) is not estimated"
+        )
+    elif left_out:
+        doc["note"] = f"not estimated: every pool is owned hardware ({', '.join(left_out)})"
+    return doc
+
+
 def plan_document(plan: EnvironmentPlan, run: OfflineRun) -> dict[str, Any]:
-    """The machine-readable plan (DESIGN.md's ``strata plan --format json`` contract)."""
+    """The machine-readable plan (docs/design.md's ``strata plan --format json`` contract)."""
     return {
         "environment": plan.name,
         "owner": plan.owner,
         "jurisdictions": list(plan.jurisdictions),
         "asOf": plan.today.isoformat(),
         "pools": [_pool_doc(p) for p in plan.pools],
-        "cost": {**plan.cost.as_dict(), "basis": COST_BASIS},
+        "cost": _environment_cost(plan),
         "resources": len(run.registrations) + 1,  # + the stack, as `pulumi preview` counts
         "resourcesByType": run.counts_by_type(),
         "notBuilt": {
@@ -160,27 +211,70 @@ def _money(x: float) -> str:
     return f"${x:,.0f}"
 
 
+def _range(cost: dict[str, Any]) -> str:
+    return f"{_money(cost['atMin'])}–{_money(cost['atMax'])}"
+
+
+def cost_sentence(cost: dict[str, Any]) -> str:
+    """The environment's monthly cost as the text plan's last line says it (``cost`` as in the JSON)."""
+    if not cost["estimated"]:
+        return (
+            f"Monthly cost: not estimated — every pool is owned hardware ({', '.join(cost['notEstimated'])}); "
+            "Strata estimates cloud pools only, at list price."
+        )
+    line = (
+        f"Monthly cost {_money(cost['atMin'])} (every node pool at min) to {_money(cost['atMax'])} (at max): "
+        f"{cost['basis']}"
+    )
+    return f"{line} — {cost['note']}." if cost["notEstimated"] else f"{line}."
+
+
+def where(pool: dict[str, Any]) -> str:
+    """``aws eu-central-1 (DE)``, ``bareMetal site fra-dc1 (DE)``."""
+    place = f"site {pool['site']}" if "site" in pool else pool["region"]
+    return " ".join(part for part in (pool["substrate"], place, f"({pool['country']})") if part)
+
+
+def free_hosts(pool: dict[str, Any]) -> str:
+    """A bare-metal pool's free hosts and what they offer together, as text and markdown say it."""
+    hosts = pool["freeHosts"]
+    if not hosts:
+        return "free hosts: none (every host is assigned)"
+    f = pool["free"]
+    return (
+        f"free hosts ({len(hosts)}): {', '.join(h['name'] for h in hosts)} — "
+        f"{f['vcpus']} vCPU, {f['memoryGib']} GiB, {f['gpus']} GPU in total"
+    )
+
+
 def plan_markdown(doc: dict[str, Any]) -> str:
     """A markdown summary for pull requests and job summaries."""
+    cost = doc["cost"]
+    if not cost["estimated"]:
+        summary = "cost not estimated (owned hardware)"
+    else:
+        summary = f"{_range(cost)}/month ({cost['basis']})" + (f" — {cost['note']}" if cost["notEstimated"] else "")
     lines = [
         f"## Strata plan: `{doc['environment']}`",
         "",
         f"Owner `{doc['owner']}` · jurisdiction {', '.join(doc['jurisdictions'])} · "
-        f"{doc['resources']} resources · {_money(doc['cost']['atMin'])}–{_money(doc['cost']['atMax'])}/month "
-        f"({doc['cost']['basis']})",
+        f"{doc['resources']} resources · {summary}",
         "",
         "| pool | substrate | cluster | version | node pools | draw (vCPU / GiB / GPU) | cost/month |",
         "|---|---|---|---|---|---|---|",
     ]
+    notes: list[str] = []
     for p in doc["pools"]:
-        where = f"{p['substrate']} {p['region'] or ''} ({p['country']})".strip()
         for c in p["clusters"]:
-            nps = ", ".join(f"{n['name']}: {n['min']}–{n['max']} × {n['machineType']}" for n in c["nodePools"])
+            nps = "; ".join(
+                f"{n['name']}: {n['min']}–{n['max']} × {n['machineType']} ({asked(n['machine'])} asked)"
+                for n in c["nodePools"]
+            )
             d = c["draw"]
+            ccost = _range(c["cost"]) if c["cost"]["estimated"] else "not estimated (owned hardware)"
             lines.append(
-                f"| {p['name']} | {where} | {c['name']} | {c['version']} ({c['versionStage']}) | {nps} | "
-                f"{d['vcpus']} / {d['memoryGib']} / {d['gpus']} | "
-                f"{_money(c['cost']['atMin'])}–{_money(c['cost']['atMax'])} |"
+                f"| {p['name']} | {where(p)} | {c['name']} | {c['version']} ({c['versionStage']}) | {nps} | "
+                f"{d['vcpus']} / {d['memoryGib']} / {d['gpus']} | {ccost} |"
             )
         cap = p["capacity"]
         if cap:
@@ -189,6 +283,10 @@ def plan_markdown(doc: dict[str, Any]) -> str:
                 f"| **{p['name']}** | | **pool total** | | | **{dr['vcpus']}/{cap['vcpus']} · "
                 f"{dr['memoryGib']}/{cap['memoryGib']} · {dr['gpus']}/{cap['gpus']}** | |"
             )
+        if "freeHosts" in p:
+            notes.append(f"Pool **{p['name']}** {free_hosts(p)}.")
+    if notes:
+        lines += ["", *notes]
     nb = doc["notBuilt"]
     if nb["tenants"] or nb["frameworks"]:
         lines += ["", f"{nb['tenants']} tenant(s) and {nb['frameworks']} framework(s) {nb['note']}."]
