@@ -4,14 +4,19 @@ parts that are sound on their own, and reports none that is only its echo. Pure 
 from __future__ import annotations
 
 import copy
+import json
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from pydantic import ValidationError
+from typer.testing import CliRunner
 
 from strata import EnvironmentArgs, KubernetesClusterArgs, ResourcePoolArgs
 from strata.catalog import load_catalog
+from strata.cli import app
 from strata.declarations import SpecError
 from strata.declarations.checks import check_salvageable, problems_from_validation_error
 from strata.declarations.errors import Problem, in_file_order
@@ -368,3 +373,35 @@ def test_models_inside_a_mapping_are_salvaged_too() -> None:
     )
     env["owner"] = "Platform Team"
     assert _paths(env) == ["owner", "pools[0].capacity"]
+
+
+# ---------------------------------------------------------------- the command line
+
+
+def test_the_command_line_prints_every_problem_and_what_was_not_checked(tmp_path: Path) -> None:
+    """The issue's case through `strata plan`: min > max and a bad version in one cluster are both
+    printed, in file order, and the text and JSON say that capacity and names wait for the fix."""
+    env = stack_environment("eu-prod")
+    cluster = env["pools"][0]["clusters"][0]
+    cluster["version"] = "1.99"
+    cluster["nodePools"][0].update(min=9, max=4)
+    path = tmp_path / "Pulumi.bad.yaml"
+    path.write_text(yaml.safe_dump({"config": {"platform:environment": env}}, sort_keys=False))
+    text = CliRunner().invoke(app, ["plan", str(path)])
+    assert text.exit_code == 2
+    lines = [line.strip() for line in text.stderr.splitlines()]
+    assert lines[1].startswith('pools[0].clusters[0].version: "1.99" — not a Kubernetes version AWS offers')
+    assert lines[2] == "pools[0].clusters[0].nodePools[0].min: 9 — must not exceed max (4)"
+    assert f"Not checked yet: {PLAN_CHECKS_SKIPPED}." in lines
+    doc = json.loads(CliRunner().invoke(app, ["plan", str(path), "--format", "json"]).stdout)
+    assert [p["path"] for p in doc["problems"]] == [
+        "pools[0].clusters[0].version",
+        "pools[0].clusters[0].nodePools[0].min",
+    ]
+    assert doc["notChecked"] == PLAN_CHECKS_SKIPPED
+    # once the structure is sound, the plan's own checks run and nothing is left unchecked
+    cluster["nodePools"][0].update(min=3, max=4)
+    path.write_text(yaml.safe_dump({"config": {"platform:environment": env}}, sort_keys=False))
+    doc = json.loads(CliRunner().invoke(app, ["plan", str(path), "--format", "json"]).stdout)
+    assert [p["path"] for p in doc["problems"]] == ["pools[0].clusters[0].version"]
+    assert "notChecked" not in doc

@@ -1,8 +1,8 @@
-"""The ``strata`` command line (DESIGN.md, "The command line" — a contract).
+"""The ``strata`` command line (docs/design.md, "The command line" — a contract; docs/cli.md).
 
 ``strata plan STACK|PATH [--format text|json|markdown|preview-json]`` runs the stack's Pulumi
 program offline under Pulumi's mocks and prints what would be built. ``strata check`` adds the
-policy pack's verdicts.
+policy pack's verdicts. ``strata schema`` prints the stack file's JSON Schema (or its reference).
 
 Exit codes, the same in both commands (CI reads them):
 
@@ -294,7 +294,7 @@ def plan_stack(ref: StackRef, today: dt.date | None = None, *, any_program: bool
             lambda: main(today=today), project=project, stack=ref.stack, config=config, secret_keys=secret_keys
         )
     except SpecError as err:
-        raise SpecError(err.problems, str(ref.path)) from None
+        raise SpecError(err.problems, str(ref.path), err.note) from None
     return Planned(env.plan.name, key, environment, run, env.plan, stack_config)
 
 
@@ -357,7 +357,7 @@ def _run_project_program(ref: StackRef, stack_config: dict[str, Any]) -> Planned
             program_file(entry), project=project, stack=ref.stack, config=config, secret_keys=secret_keys
         )
     except SpecError as err:
-        raise SpecError(err.problems, str(entry)) from None
+        raise SpecError(err.problems, str(entry), err.note) from None
     except SystemExit as err:  # a program that exits early cannot be vouched for, whatever its code
         message = f"exited early (sys.exit({err.code!r})); a program is judged on all it registers"
         raise SpecError([Problem("program", message, str(entry))], str(entry)) from None
@@ -379,13 +379,21 @@ def _describe(err: BaseException) -> str:
 
 def _print_problems(err: SpecError, fmt: str) -> None:
     if fmt in ("json", "preview-json"):
-        doc = {"error": "invalid spec", "source": err.source, "problems": [p.as_dict() for p in err.problems]}
+        doc: dict[str, Any] = {
+            "error": "invalid spec",
+            "source": err.source,
+            "problems": [p.as_dict() for p in err.problems],
+        }
+        if err.note:
+            doc["notChecked"] = err.note
         typer.echo(json.dumps(doc, indent=2, allow_nan=False))
         return
     console = _Console(stderr=True, highlight=False, soft_wrap=True)
     console.print(f"[bold red]invalid spec[/] {escape(err.source or '')}: {len(err.problems)} problem(s)")
     for p in err.problems:
         console.print(f"  [bold]{escape(p.path)}[/]: {escape(str(p)[len(p.path) + 2 :])}")
+    if err.note:
+        console.print(f"Not checked yet: {escape(err.note)}.")
     console.print("Nothing was planned.")
 
 
@@ -724,6 +732,36 @@ def check(
             f"{doc['advisory']} advisory violation(s)."
         )
     raise typer.Exit(EXIT_VIOLATION if doc["mandatory"] else EXIT_OK)
+
+
+class SchemaFormat(enum.StrEnum):
+    json = "json"
+    markdown = "markdown"
+
+
+@app.command()
+@_exit_codes
+def schema(
+    format: Annotated[
+        SchemaFormat,
+        typer.Option("--format", "-f", help="json: the JSON Schema; markdown: the stack-file reference page."),
+    ] = SchemaFormat.json,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write to this file instead of stdout.", dir_okay=False)
+    ] = None,
+) -> None:
+    """The stack file's JSON Schema, generated from Strata's declaration models (for editors and CI)."""
+    from strata.declarations.schema import reference_markdown, schema_json
+
+    text = schema_json() if format is SchemaFormat.json else reference_markdown()
+    if output is None:
+        typer.echo(text, nl=False)
+        return
+    try:
+        output.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        typer.echo(f"strata: cannot write {escape(str(output))}: {exc.strerror or exc}", err=True)
+        raise typer.Exit(EXIT_OUTPUT) from None
 
 
 @app.callback()

@@ -1,6 +1,6 @@
 """The provider-neutral declarations: what a platform team asks for.
 
-These pydantic models are the stack-config contract of DESIGN.md (camelCase in the file, snake_case
+These pydantic models are the stack-config contract of docs/design.md (camelCase in the file, snake_case
 in Python) and the typed Python API team repos use. They are frozen; they import nothing of Pulumi.
 Checks that need only one field (a name's syntax, a region the catalog knows) live here; checks
 across the tree (duplicate names, references, capacity) live in :mod:`strata.declarations.checks`.
@@ -12,6 +12,7 @@ import difflib
 import ipaddress
 import re
 import socket
+from collections.abc import Callable, Iterable
 from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import (
@@ -20,17 +21,45 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    GetJsonSchemaHandler,
+    SerializerFunctionWrapHandler,
     Strict,
     ValidationInfo,
     field_validator,
+    model_serializer,
     model_validator,
 )
 from pydantic.alias_generators import to_camel
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import CoreSchema
 
-from strata.catalog import load_catalog
+from strata.catalog import Catalog, load_catalog
 
 _DNS_LABEL = re.compile(r"^[a-z]([-a-z0-9]*[a-z0-9])?$")
 NAME_MAX = 30
+
+
+class JsonSchema:
+    """Annotation marker: what a field's JSON Schema says beyond its Python type (a pattern an
+    ``AfterValidator`` checks, a list of values the catalog allows), for editors and the reference.
+
+    ``extra`` is a mapping, or a function returning one so that catalog look-ups happen only
+    when a schema is generated. The validators stay the authority; the schema may only repeat them.
+    """
+
+    def __init__(self, extra: dict[str, Any] | Callable[[], dict[str, Any]]) -> None:
+        self.extra = extra
+
+    def __get_pydantic_json_schema__(self, core_schema: CoreSchema, handler: GetJsonSchemaHandler) -> JsonSchemaValue:
+        schema = handler(core_schema)
+        for key, value in (self.extra() if callable(self.extra) else self.extra).items():
+            # An upper bound only tightens one a field states itself (``zones: Field(le=6)``).
+            schema[key] = min(value, schema[key]) if key in ("maximum", "maxLength") and key in schema else value
+        return schema
+
+
+def _catalog_values(pick: Callable[[Catalog], Iterable[str]]) -> JsonSchema:
+    return JsonSchema(lambda: {"enum": sorted(pick(load_catalog()))})
 
 
 def _dns_label(value: str) -> str:
@@ -68,13 +97,19 @@ def _version_string(value: Any) -> Any:
 
 
 def _version_format(value: str) -> str:
-    if not re.fullmatch(r"1\.\d{1,3}", value):
+    if not re.fullmatch(r"1\.[0-9]{1,3}", value):
         raise ValueError('must be a Kubernetes minor version such as "1.35"')
     return value
 
 
 def _one_or_many(value: Any) -> Any:
     return [value] if isinstance(value, str) else value
+
+
+def _at_least_one(value: tuple[str, ...]) -> tuple[str, ...]:
+    if not value:
+        raise ValueError("must name at least one jurisdiction")
+    return value
 
 
 def _cidr(value: str) -> str:
@@ -98,15 +133,26 @@ def _int32(value: float) -> float:
 
 
 # (A validator, not ``Field(le=...)``: a field's own ``le`` must not be overridden by this one.)
-Count = Annotated[int, Strict(), AfterValidator(_int32)]
-Amount = Annotated[float, Strict(), AfterValidator(_int32)]
+Count = Annotated[int, Strict(), AfterValidator(_int32), JsonSchema({"maximum": INT32_MAX})]
+Amount = Annotated[float, Strict(), AfterValidator(_int32), JsonSchema({"maximum": INT32_MAX})]
 Flag = Annotated[bool, Strict()]
 
-Name = Annotated[str, AfterValidator(_dns_label)]
-DataClassName = Annotated[str, AfterValidator(_known_data_class)]
-JurisdictionName = Annotated[str, AfterValidator(_known_jurisdiction)]
-KubernetesVersion = Annotated[str, BeforeValidator(_version_string), AfterValidator(_version_format)]
-Cidr = Annotated[str, AfterValidator(_cidr)]
+Name = Annotated[
+    str,
+    AfterValidator(_dns_label),
+    JsonSchema({"pattern": _DNS_LABEL.pattern, "maxLength": NAME_MAX}),
+]
+DataClassName = Annotated[str, AfterValidator(_known_data_class), _catalog_values(lambda c: c.data_classes)]
+JurisdictionName = Annotated[str, AfterValidator(_known_jurisdiction), _catalog_values(lambda c: c.jurisdictions)]
+KubernetesVersion = Annotated[
+    str,
+    BeforeValidator(_version_string),
+    AfterValidator(_version_format),
+    JsonSchema({"pattern": r"^1\.[0-9]{1,3}$", "examples": ["1.35"]}),
+]
+Cidr = Annotated[
+    str, AfterValidator(_cidr), JsonSchema({"pattern": r"^[0-9A-Fa-f.:]+/[0-9]{1,3}$", "examples": ["203.0.113.0/24"]})
+]
 
 
 class Spec(BaseModel):
@@ -120,22 +166,53 @@ class Spec(BaseModel):
         validate_by_alias=True,
         serialize_by_alias=True,
         allow_inf_nan=False,
+        use_attribute_docstrings=True,
     )
+
+
+def _one_key_schema(schema: dict[str, Any]) -> None:
+    """A one-of mapping's schema: exactly one key, and a key's value is never null."""
+    schema.update(minProperties=1, maxProperties=1)
+    for prop in schema.get("properties", {}).values():
+        branches = [b for b in prop.pop("anyOf", []) if b != {"type": "null"}]
+        prop.pop("default", None)
+        if branches:
+            prop.update(branches[0])
 
 
 class OneOf(Spec):
     """A mapping that holds exactly one of its keys (``{aws: ...}``, ``{kafka: ...}``)."""
+
+    model_config = ConfigDict(json_schema_extra=_one_key_schema)
 
     #: Python field name → the key as spelled in the stack file.
     _choices: ClassVar[dict[str, str]] = {}
 
     @model_validator(mode="after")
     def _exactly_one(self) -> OneOf:
-        given = [alias for field, alias in self._choices.items() if getattr(self, field) is not None]
+        # A key written with no value (``aws:`` or ``aws: null``) counts as given: it is a mistake
+        # to report, not a key to ignore.
+        given = [alias for field, alias in self._choices.items() if field in self.model_fields_set]
+        empty = [
+            alias
+            for field, alias in self._choices.items()
+            if field in self.model_fields_set and getattr(self, field) is None
+        ]
         if len(given) != 1:
             got = ", ".join(given) if given else "none"
             raise ValueError(f"must hold exactly one of {', '.join(self._choices.values())}; got {got}")
+        if empty:
+            raise ValueError(f"{empty[0]} is empty: give its settings")
         return self
+
+    @model_serializer(mode="wrap")
+    def _only_the_one(self, handler: SerializerFunctionWrapHandler) -> Any:
+        # Dumped as written: ``{aws: {...}}``, not ``{aws: {...}, gcp: null, ...}`` (which reads back
+        # as three keys given).
+        data = handler(self)
+        if isinstance(data, dict):
+            return {k: v for k, v in data.items() if v is not None}
+        return data
 
     @property
     def kind(self) -> str:
@@ -153,16 +230,25 @@ class OneOf(Spec):
 class AwsSubstrate(Spec):
     """An AWS region and how many of its availability zones the pool spans."""
 
-    region: Annotated[str, AfterValidator(lambda v: _check_region("aws", v))]
+    region: Annotated[
+        str, AfterValidator(lambda v: _check_region("aws", v)), _catalog_values(lambda c: c.regions["aws"])
+    ]
+    """An AWS region in the catalog; its country is the catalog's, and decides residency."""
     zones: Count = Field(3, ge=1, le=6)
+    """How many of the region's availability zones the pool spans (at most as many as it has)."""
 
 
 class GcpSubstrate(Spec):
     """A GCP project, region, and how many of the region's zones the pool spans."""
 
     project: Annotated[str, Field(pattern=r"^[a-z][-a-z0-9]{4,28}[a-z0-9]$")]
-    region: Annotated[str, AfterValidator(lambda v: _check_region("gcp", v))]
+    """The GCP project ID the pool is built in (it must exist, with billing and the APIs enabled)."""
+    region: Annotated[
+        str, AfterValidator(lambda v: _check_region("gcp", v)), _catalog_values(lambda c: c.regions["gcp"])
+    ]
+    """A GCP region in the catalog; its country is the catalog's, and decides residency."""
     zones: Count = Field(3, ge=1, le=4)
+    """How many of the region's zones the pool's regional clusters and node pools span."""
 
 
 def _check_region(kind: str, region: str) -> str:
@@ -222,7 +308,14 @@ def _host_address(value: str) -> str:
     return text
 
 
-HostAddress = Annotated[str, Strict(), AfterValidator(_host_address)]
+HostAddress = Annotated[
+    str,
+    Strict(),
+    AfterValidator(_host_address),
+    JsonSchema(
+        {"pattern": r"^\s*[0-9A-Za-z.:-]+\s*$", "examples": ["10.20.0.11", "2001:db8::11", "node1.dc1.example"]}
+    ),
+]
 
 
 def url_host(address: str) -> str:
@@ -234,21 +327,29 @@ class Host(Spec):
     """One bare-metal host of a site's inventory."""
 
     name: Name
-    #: An IP address or DNS name, stored in canonical form (see :func:`_host_address`).
+    """The host's name; also its node's name in Kubernetes. Unique within the site."""
     address: HostAddress
+    """An IPv4 or IPv6 address or a DNS name Strata reaches over SSH, kept in canonical form;
+    unique within the site. Loopback, link-local, multicast and ambiguous IPv4 spellings are refused."""
     vcpus: Count = Field(gt=0)
+    """The host's vCPUs (hardware threads)."""
     memory_gib: Amount = Field(gt=0)
+    """The host's memory in GiB."""
     gpus: Count = Field(0, ge=0)
+    """The host's GPUs. GPU shapes are placed only on GPU hosts, CPU shapes never on them."""
 
 
 class SshAccess(Spec):
     """How Strata reaches the hosts. The private key is never in the file: it is read from the
     stack's secret config key ``privateKeySecret`` (``pulumi config set --secret sshPrivateKey``)."""
 
-    #: A POSIX user name (what ``useradd`` takes): it reaches the host's SSH server as is.
     user: Annotated[str, Field(pattern=r"^[a-z_][a-z0-9_-]{0,31}$")]
+    """A POSIX user name (what ``useradd`` takes) with passwordless sudo on every host."""
     port: Count = Field(22, ge=1, le=65535)
+    """The hosts' SSH port."""
     private_key_secret: Annotated[str, Field(pattern=r"^[A-Za-z][A-Za-z0-9_.-]*$")] = "sshPrivateKey"
+    """The stack's secret config key holding the SSH private key
+    (``pulumi config set --secret sshPrivateKey``); the key itself is never in the file."""
 
 
 def _endpoint(host: str, port: str | None) -> str:
@@ -265,8 +366,8 @@ def _endpoint(host: str, port: str | None) -> str:
     return url_host(canonical) + (f":{int(port)}" if port is not None else "")
 
 
-_URL = re.compile(r"https?://(\[[^\]/]*\]|[^:/\[\]]*)(?::([0-9]{1,5}))?(/[A-Za-z0-9._~%/@+-]*)?")
-_REGISTRY = re.compile(r"(\[[^\]/]*\]|[^:/\[\]]*)(?::([0-9]{1,5}))?((?:/[a-z0-9]+(?:[._-][a-z0-9]+)*)*)")
+_URL = re.compile(r"https?://(\[[^\]/\s]*\]|[^:/\[\]\s]*)(?::([0-9]{1,5}))?(/[A-Za-z0-9._~%/@+-]*)?")
+_REGISTRY = re.compile(r"(\[[^\]/\s]*\]|[^:/\[\]\s]*)(?::([0-9]{1,5}))?((?:/[a-z0-9]+(?:[._-][a-z0-9]+)*)*)")
 
 
 def _site_address(value: str, shape: re.Pattern[str], allowed: str) -> str:
@@ -304,8 +405,10 @@ class AirGap(Spec):
     """An install that fetches nothing from the internet: images from the site's registry mirror,
     the distribution's artifacts from a URL on the site."""
 
-    registry: Annotated[str, Strict(), AfterValidator(_registry)]
-    artifacts: Annotated[str, AfterValidator(_url)]
+    registry: Annotated[str, Strict(), AfterValidator(_registry), JsonSchema({"pattern": f"^(?:{_REGISTRY.pattern})$"})]
+    """The site's registry mirror every image is pulled from, such as ``registry.fra-dc1.example:5000``."""
+    artifacts: Annotated[str, AfterValidator(_url), JsonSchema({"pattern": f"^(?:{_URL.pattern})$"})]
+    """An http(s) URL on the site serving the distribution's artifacts (checksummed)."""
 
 
 class BareMetalSubstrate(Spec):
@@ -315,10 +418,15 @@ class BareMetalSubstrate(Spec):
     so add new hosts at the end and no host already assigned moves."""
 
     site: Name
+    """The site's name (a data centre). Pools of one site never share a host."""
     country: str = Field(pattern=r"^[A-Z]{2}$")
+    """The site's country, ISO 3166-1 alpha-2 (``DE``): what residency is judged by."""
     hosts: tuple[Host, ...] = Field(min_length=1)
+    """The site's inventory, in assignment order: append new hosts at the end."""
     ssh: SshAccess
+    """How Strata reaches the hosts."""
     airgap: AirGap | None = None
+    """Install without the internet: images and artifacts from the site."""
 
 
 class Substrate(OneOf):
@@ -326,8 +434,11 @@ class Substrate(OneOf):
 
     _choices: ClassVar[dict[str, str]] = {"aws": "aws", "gcp": "gcp", "bare_metal": "bareMetal"}
     aws: AwsSubstrate | None = None
+    """Amazon Web Services: EKS clusters in a region."""
     gcp: GcpSubstrate | None = None
+    """Google Cloud: GKE clusters in a project and region."""
     bare_metal: BareMetalSubstrate | None = None
+    """A company's own site: RKE2 installed over SSH on an inventory of hosts."""
 
     @property
     def region(self) -> str | None:
@@ -357,26 +468,37 @@ class Capacity(Spec):
     """A pool's budget: what all its clusters together may draw."""
 
     vcpus: Count = Field(ge=0)
+    """vCPUs the pool's clusters may draw at most, node pools at max plus control planes."""
     memory_gib: Amount = Field(ge=0)
+    """Memory in GiB the pool's clusters may draw at most."""
     gpus: Count = Field(0, ge=0)
+    """GPUs the pool's clusters may draw at most."""
 
 
 class Machine(Spec):
     """A machine shape; the planner picks the cheapest catalog type that satisfies it."""
 
     vcpus: Count = Field(gt=0)
+    """At least this many vCPUs per node."""
     memory_gib: Amount = Field(gt=0)
+    """At least this much memory per node, in GiB."""
     gpus: Count = Field(0, ge=0)
+    """GPUs per node; a GPU shape gets a GPU machine type (or host) and the ``nvidia.com/gpu`` taint."""
 
 
 class NodePool(Spec):
     """A group of identical nodes that autoscales between ``min`` and ``max``."""
 
     name: Name
+    """The node pool's name, unique within the cluster."""
     machine: Machine
+    """The shape of every node."""
     # ``max`` is declared before ``min`` so that the bound check can name ``min`` in its path.
     max: Count = Field(gt=0)
+    """The most nodes the pool autoscales to: what the cluster draws from the pool's capacity
+    (on bare metal, the hosts it is given)."""
     min: Count = Field(ge=0)
+    """The fewest nodes the pool autoscales to; at most ``max``."""
 
     @field_validator("min")
     @classmethod
@@ -391,45 +513,70 @@ class NodePool(Spec):
 
 
 class Quota(Spec):
+    """What a tenant's workloads may request in total on its cluster."""
+
     cpu: Amount = Field(gt=0)
+    """CPU cores the tenant's pods may request in total."""
     memory_gib: Amount = Field(gt=0)
+    """Memory in GiB the tenant's pods may request in total."""
 
 
 class Tenant(Spec):
     """A team's slice of a cluster, at one of three isolation levels."""
 
     name: Name
+    """The tenant's name, unique within the cluster (its namespace's name)."""
     isolation: Literal["namespace", "virtual", "dedicated"] = "namespace"
+    """``namespace``: a namespace with quota, default-deny network policy, RBAC and restricted pod
+    security (soft); ``virtual``: its own API server in the shared cluster; ``dedicated``: the
+    cluster is the tenant's alone (hard)."""
     runtime: Literal["default", "gvisor", "kata"] = "default"
+    """The container runtime for the tenant's pods: a sandbox (``gvisor``, ``kata``) on top of
+    the isolation level."""
     groups: tuple[str, ...] = ()
+    """Identity-provider groups given the tenant's role (never a cluster-wide one)."""
     data_classes: tuple[DataClassName, ...] = ()
+    """The data classes the tenant handles; residency and isolation rules follow from them
+    (``pci`` needs ``dedicated``; ``personal-eu`` stays in the ``eu`` jurisdiction)."""
     quota: Quota | None = None
+    """The tenant's share of the cluster; all quotas together fit what the node pools give at max."""
 
 
 class FrameworkSpec(Spec):
     """What every framework shares: a name, the tenant it runs for, the data class it holds."""
 
     name: Name
+    """The framework's name, unique within the cluster."""
     tenant: Name
+    """The tenant of the same cluster whose space the framework runs in."""
     data_class: DataClassName | None = None
+    """The data class the framework holds; the tenant must declare it."""
 
 
 class KafkaSpec(FrameworkSpec):
+    """Apache Kafka (through Strimzi) in a tenant's space."""
+
     brokers: Count = Field(3, ge=1)
+    """Kafka brokers; at most the cluster's nodes at max."""
     storage_gib: Count = Field(100, gt=0)
+    """Storage per broker, in GiB."""
 
 
 class SparkSpec(FrameworkSpec):
-    pass
+    """Apache Spark (through the Kubeflow Spark operator) in a tenant's space."""
 
 
 class FlinkSpec(FrameworkSpec):
-    pass
+    """Apache Flink (through the Flink Kubernetes operator) in a tenant's space."""
 
 
 class ElasticsearchSpec(FrameworkSpec):
+    """Elasticsearch (through ECK) in a tenant's space."""
+
     nodes: Count = Field(3, ge=1)
+    """Elasticsearch nodes; at most the cluster's nodes at max."""
     storage_gib: Count = Field(100, gt=0)
+    """Storage per node, in GiB."""
 
 
 FRAMEWORK_KINDS = ("kafka", "spark", "flink", "elasticsearch")
@@ -440,9 +587,13 @@ class Framework(OneOf):
 
     _choices: ClassVar[dict[str, str]] = {k: k for k in FRAMEWORK_KINDS}
     kafka: KafkaSpec | None = None
+    """Apache Kafka."""
     spark: SparkSpec | None = None
+    """Apache Spark."""
     flink: FlinkSpec | None = None
+    """Apache Flink."""
     elasticsearch: ElasticsearchSpec | None = None
+    """Elasticsearch."""
 
     @property
     def spec(self) -> FrameworkSpec:
@@ -470,6 +621,7 @@ class ApiEndpoint(Spec):
     """
 
     public_access_cidrs: tuple[Cidr, ...] = ()
+    """Networks (CIDR blocks) allowed to reach a public API endpoint; empty: no public endpoint."""
 
     @property
     def public(self) -> bool:
@@ -481,33 +633,58 @@ class ControlPlane(Spec):
     embedded etcd; unset, a cluster is HA when its node pools take more than three hosts."""
 
     ha: Flag | None = None
+    """Three servers with embedded etcd (``true``) or one (``false``); unset, HA when the node
+    pools take more than three hosts. Cloud control planes are always highly available."""
 
 
 class KubernetesClusterArgs(Spec):
     """A Kubernetes cluster nested on a resource pool."""
 
     name: Name
+    """The cluster's name, unique in the environment; it names the cluster's cloud resources."""
     version: KubernetesVersion
+    """The Kubernetes minor version, quoted (``"1.35"``); one the substrate offers in the catalog."""
     node_pools: tuple[NodePool, ...] = Field(min_length=1)
+    """The cluster's node pools; together they draw ``max × machine`` from the pool's capacity."""
     control_plane: ControlPlane = ControlPlane()
+    """The control plane where the pool pays for it (bare metal)."""
     api_endpoint: ApiEndpoint = ApiEndpoint()
+    """Who may reach the API server; private by default."""
     tenants: tuple[Tenant, ...] = ()
+    """The teams sharing the cluster."""
     frameworks: tuple[Annotated[Framework, BeforeValidator(_wrap_framework)], ...] = ()
+    """Data frameworks run in a tenant's space, each ``{<kind>: {...}}``."""
 
 
 class ResourcePoolArgs(Spec):
     """One site: network, identity, key and a capacity budget on one substrate."""
 
     name: Name
+    """The pool's name, unique in the environment."""
     substrate: Annotated[Substrate, BeforeValidator(_wrap_substrate)]
+    """Where the pool's machines come from; swap it and nothing else in the file changes."""
     capacity: Capacity | None = None
+    """The pool's budget; required for a cloud pool. On bare metal it is the hosts' sum (may be omitted)."""
     clusters: tuple[KubernetesClusterArgs, ...] = ()
+    """The Kubernetes clusters nested on the pool, drawing from its capacity."""
 
 
 class EnvironmentArgs(Spec):
     """One environment: the whole content of a stack's ``environment`` key."""
 
     name: Name
-    jurisdiction: Annotated[tuple[JurisdictionName, ...], BeforeValidator(_one_or_many), Field(min_length=1)]
+    """The environment's name, unique across the platform's stacks (``eu-prod``)."""
+    jurisdiction: Annotated[
+        tuple[JurisdictionName, ...],
+        BeforeValidator(
+            _one_or_many,
+            json_schema_input_type=JurisdictionName | Annotated[list[JurisdictionName], Field(min_length=1)],
+        ),
+        AfterValidator(_at_least_one),
+    ]
+    """Where the environment's resources may be: one catalog jurisdiction (``eu`` is the EU and
+    EEA) or a list of them."""
     owner: Name
+    """The team that owns the environment; stamped on every resource as a label."""
     pools: tuple[ResourcePoolArgs, ...] = Field(min_length=1)
+    """The environment's resource pools (sites)."""
