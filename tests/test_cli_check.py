@@ -14,6 +14,7 @@ from typer.testing import CliRunner
 from strata.cli import app
 
 from .conftest import stack_environment
+from .test_docs import undocumented_keys
 
 RUN = CliRunner()
 
@@ -63,6 +64,7 @@ def test_example_stacks_pass_with_no_verdict_at_all(stack: str) -> None:
     assert config["required-labels"] == {"labels": ["owner", "environment", "jurisdiction"]}
     assert config["workload-identity"] == {}
     assert doc["policyConfig"] == {"source": "defaults", "file": None, "asOf": "2026-11-23", "pack": "policies"}
+    assert undocumented_keys(doc, free_form=("config",)) == set(), "document these keys in docs/cli.md"
 
 
 def test_a_clean_check_says_which_policies_ran_with_which_config() -> None:

@@ -25,6 +25,7 @@ from strata.planner import plan_environment
 from strata.report import plan_document, plan_markdown, preview_document
 
 from .conftest import STACKS, TODAY, stack_environment
+from .test_docs import undocumented_keys
 
 RUN = CliRunner()
 UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
@@ -367,3 +368,9 @@ def test_preview_json_is_what_pulumi_preview_json_prints() -> None:
 def test_invalid_as_of_date_is_rejected() -> None:
     result = RUN.invoke(app, ["plan", "eu-prod", "--as-of", "yesterday"])
     assert result.exit_code == 2
+
+
+@pytest.mark.parametrize("stack", ["eu-prod", "fra-onprem"])
+def test_every_key_of_the_json_plan_is_documented(stack: str) -> None:
+    doc = _plan(stack, "--format", "json")
+    assert undocumented_keys(doc, free_form=("resourcesByType",)) == set(), "document these keys in docs/cli.md"
