@@ -134,9 +134,11 @@ def test_public_endpoint_is_opt_in_and_restricted() -> None:
 def test_kubeconfig_authenticates_with_the_gke_auth_plugin() -> None:
     import json
 
-    from strata.drivers.gcp.driver import _kubeconfig
+    from strata.drivers.gcp.driver import _kubeconfig, api_url
 
-    doc = json.loads(_kubeconfig("payments-gke-1a2b", "10.0.0.2", "Q0E="))
+    # the cluster's `endpoint` output is a URL on GKE as on EKS and bare metal, not a bare address
+    assert api_url("10.0.0.2") == "https://10.0.0.2" == api_url("https://10.0.0.2")
+    doc = json.loads(_kubeconfig("payments-gke-1a2b", api_url("10.0.0.2"), "Q0E="))
     assert doc["clusters"][0]["cluster"]["server"] == "https://10.0.0.2"
     assert doc["users"][0]["user"] == {
         "exec": {

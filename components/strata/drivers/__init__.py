@@ -44,6 +44,7 @@ class ClusterInfra:
     """What a driver built for a cluster."""
 
     cluster_name: pulumi.Output[str]
+    #: The API server's URL, ``https://host[:port]``, on every substrate.
     endpoint: pulumi.Output[str]
     kubeconfig: pulumi.Output[str]  # always a secret
 

@@ -223,7 +223,7 @@ class GcpDriver:
         server = cluster.private_cluster_config.apply(
             lambda p: p.private_endpoint if p and not endpoint.public else None
         )
-        endpoint_out = pulumi.Output.all(server, cluster.endpoint).apply(lambda a: a[0] or a[1])
+        endpoint_out = pulumi.Output.all(server, cluster.endpoint).apply(lambda a: api_url(a[0] or a[1]))
         kubeconfig = pulumi.Output.all(cluster.name, endpoint_out, cluster.master_auth.cluster_ca_certificate).apply(
             lambda a: _kubeconfig(a[0], a[1], a[2])
         )
@@ -280,7 +280,13 @@ class GcpDriver:
         )
 
 
-def _kubeconfig(cluster_name: str, endpoint: str, ca_data: str | None) -> str:
+def api_url(address: str) -> str:
+    """The API server's URL from the address GKE reports (``endpoint`` and ``privateEndpoint``
+    are bare IP addresses), as every driver gives it: ``https://10.0.0.2``."""
+    return address if address.startswith("https://") else f"https://{address}"
+
+
+def _kubeconfig(cluster_name: str, server: str, ca_data: str | None) -> str:
     """A kubeconfig that authenticates with ``gke-gcloud-auth-plugin`` (no static credentials)."""
     spec = {"command": "gke-gcloud-auth-plugin", "provideClusterInfo": True}
-    return exec_kubeconfig(cluster_name, f"https://{endpoint}", ca_data, spec)
+    return exec_kubeconfig(cluster_name, server, ca_data, spec)
