@@ -30,6 +30,7 @@ from strata.declarations.schema import (
 )
 from strata.declarations.yamlfile import read_yaml
 from tests.conftest import stack_environment
+from tests.test_docs import EXAMPLE_LIST, environment_of
 
 ROOT = Path(__file__).resolve().parent.parent
 STACK_FILES = sorted((ROOT / "stacks").glob("Pulumi.*.yaml"))
@@ -231,3 +232,11 @@ def test_strata_schema_prints_and_writes_what_is_shipped(tmp_path: Path) -> None
     assert out.read_text(encoding="utf-8") == (ROOT / REFERENCE_PATH).read_text(encoding="utf-8")
     unwritable = run.invoke(app, ["schema", "--output", str(tmp_path / "missing" / "schema.json")])
     assert unwritable.exit_code == 74 and "cannot write" in unwritable.stderr
+
+
+def test_the_schema_accepts_every_valid_example_in_the_docs() -> None:
+    """The design's contract example and the how-to's examples: an editor flags none of them."""
+    valid = [e for e in EXAMPLE_LIST if e.invalid is None]
+    assert len(valid) >= 3
+    for example in valid:
+        assert _schema_errors(environment_of(example.block.text)) == [], str(example)
