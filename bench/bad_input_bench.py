@@ -2,7 +2,8 @@
 
 Each input is planned by ``strata plan`` in a fresh process (``python -m strata.cli``), timed from
 start to exit, with the process's peak RSS from ``wait4``; medians of ``--repeat`` runs,
-interleaved. The floor is the same command on ``stacks/Pulumi.eu-prod.yaml`` (a valid plan).
+interleaved. The floor is the same command on ``stacks/Pulumi.eu-prod.yaml`` (a valid plan). The
+table is printed on stdout (Markdown); the only files written are the inputs, in a temporary directory.
 
     .venv/bin/python bench/bad_input_bench.py [--repeat 3]
 """
@@ -62,8 +63,8 @@ def _run(path: Path) -> tuple[float, float, int]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--repeat", type=int, default=3)
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--repeat", type=int, default=3, help="fresh processes per input (median)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         paths = {"valid plan (eu-prod): the floor": ROOT / "stacks" / "Pulumi.eu-prod.yaml"}

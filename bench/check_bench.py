@@ -7,6 +7,8 @@
    gRPC against calling every resource rule's validate function in-process, and the time of
    ``AnalyzeStack`` against calling the stack rules directly.
 
+The results are printed on stdout as one JSON document; no file is written.
+
     .venv/bin/python bench/check_bench.py [--clusters 300] [--repeat 3]
 """
 
@@ -141,10 +143,10 @@ def protocol_vs_direct(path: Path) -> dict[str, float]:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--clusters", type=int, default=300)
-    ap.add_argument("--repeat", type=int, default=3)
-    ap.add_argument("--child", nargs=2)
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--clusters", type=int, default=300, help="clusters in the generated environment")
+    ap.add_argument("--repeat", type=int, default=3, help="fresh processes per measurement (median)")
+    ap.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.child:
         _child(*args.child)

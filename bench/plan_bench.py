@@ -8,10 +8,15 @@ the very same offline runner (mocks + recording monitor):
 - ``bucket``: an ``aws.s3.Bucket`` with no inputs set — the floor FACTS.md measured.
 
 Each is run ``--repeat`` times, interleaved; the medians of wall time (the run itself, imports
-excluded) and of peak RSS (whole process, same modules loaded) are compared. Results go to
-bench/RESULTS.md.
+excluded) and of peak RSS (whole process, same modules loaded) are compared. A JSON line per size
+and then the results table (Markdown, as in bench/RESULTS.md) are printed on stdout. No file is
+written unless asked: ``--write-results PATH`` also puts the table in place of the one between the
+results markers of PATH (appended where PATH has none, a new file where there is none), e.g.
+``--write-results bench/RESULTS.md`` to update the committed results.
 
-    .venv/bin/python bench/plan_bench.py [--sizes 10 100 300] [--repeat 3]
+    .venv/bin/python bench/plan_bench.py [--sizes 10 100 300] [--repeat 3] [--write-results PATH]
+
+The quickest run: ``--sizes 10 --repeat 1``.
 """
 
 from __future__ import annotations
@@ -32,6 +37,7 @@ import yaml
 
 HERE = Path(__file__).resolve().parent
 CLUSTERS_PER_POOL = 10
+MARKER_START, MARKER_END = "<!-- results:start -->", "<!-- results:end -->"
 
 
 def environment(clusters: int) -> dict[str, Any]:
@@ -106,11 +112,17 @@ def _spawn(mode: str, arg: str) -> dict[str, float]:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--sizes", type=int, nargs="+", default=[10, 100, 300])
-    ap.add_argument("--repeat", type=int, default=3)
-    ap.add_argument("--child", nargs=2)
-    ap.add_argument("--out", type=Path, default=HERE / "RESULTS.md")
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--sizes", type=int, nargs="+", default=[10, 100, 300], help="clusters per environment")
+    ap.add_argument("--repeat", type=int, default=3, help="fresh processes per measurement (median)")
+    ap.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
+    ap.add_argument(
+        "--write-results",
+        type=Path,
+        metavar="PATH",
+        help="also write the table into PATH, in place of the one between its results markers "
+        "(default: stdout only, no file written)",
+    )
     args = ap.parse_args()
     if args.child:
         _child(*args.child)
@@ -131,10 +143,15 @@ def main() -> None:
                 row[f"{mode}_mib"] = statistics.median(x["rss_mib"] for x in samples)
             rows.append(row)
             print(json.dumps(row), flush=True)
-    write_results(args.out, rows, args.repeat)
+    block = results_block(rows, args.repeat)
+    print(f"\n{block}")
+    if args.write_results is not None:
+        write_results(args.write_results, block)
+        print(f"written to {args.write_results}", file=sys.stderr)
 
 
-def write_results(out: Path, rows: list[dict[str, Any]], repeat: int) -> None:
+def results_block(rows: list[dict[str, Any]], repeat: int) -> str:
+    """The results table with its header, between the markers that ``write_results`` replaces."""
     lines = [
         "| clusters | resources | plan s | bucket floor s | **time ÷ bucket** | bare floor s | time ÷ bare "
         "| plan MiB | bucket MiB | **memory ÷ bucket** | bare MiB | memory ÷ bare |",
@@ -148,15 +165,24 @@ def write_results(out: Path, rows: list[dict[str, Any]], repeat: int) -> None:
             f"{r['bare_mib']:.0f} | {r['plan_mib'] / r['bare_mib']:.2f}× |"
         )
     table = "\n".join(lines)
-    marker_start, marker_end = "<!-- results:start -->", "<!-- results:end -->"
     header = (
         f"Measured {time.strftime('%Y-%m-%d')} on {platform.machine()} ({platform.python_version()}), "
         f"median of {repeat} fresh processes each, plan and floor interleaved.\n\n"
     )
-    block = f"{marker_start}\n{header}{table}\n{marker_end}"
-    text = out.read_text() if out.exists() else f"# Benchmark results\n\n{block}\n"
-    if marker_start in text:
-        text = text[: text.index(marker_start)] + block + text[text.index(marker_end) + len(marker_end) :]
+    return f"{MARKER_START}\n{header}{table}\n{MARKER_END}"
+
+
+def write_results(out: Path, block: str) -> None:
+    """Put ``block`` in place of the results between the markers of ``out``; append it to a file
+    without markers, make a new file of it where there is none."""
+    if not out.exists():
+        text = f"# Benchmark results\n\n{block}\n"
+    else:
+        text = out.read_text()
+        if MARKER_START in text and MARKER_END in text:
+            text = text[: text.index(MARKER_START)] + block + text[text.index(MARKER_END) + len(MARKER_END) :]
+        else:
+            text = f"{text.rstrip()}\n\n{block}\n"
     out.write_text(text)
 
 

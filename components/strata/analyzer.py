@@ -9,6 +9,8 @@ then SIGKILL after a short grace, and the pack is reaped before ``running_pack``
 Like the CLI (``ReconcilePolicyPackConfig``), this driver applies each policy's schema defaults and
 enforcement level before Configure and rejects config the schemas do not allow, because the SDK
 does neither and a mandatory rule would otherwise silently turn advisory.
+The pack's gRPC C core logs nothing unless asked to (see ``pack_environment``): what goes wrong in
+the pack reaches the check as a failed call or as the pack's own Python traceback.
 """
 
 from __future__ import annotations
@@ -95,10 +97,12 @@ class _PackConnection:
             port_line = self.proc.stdout.readline().strip()
             err, out = self.proc.stderr, self.proc.stdout
             self._reading = True
-            threading.Thread(target=lambda: self.stderr.extend(err), daemon=True).start()
+            reader = threading.Thread(target=lambda: self.stderr.extend(err), daemon=True)
+            reader.start()
             threading.Thread(target=lambda: [None for _ in out], daemon=True).start()
             if not port_line.isdigit():
-                _exited_within(self.proc, 10)  # not reaped: _stop_pack signals its group by the pack's pid
+                if _exited_within(self.proc, 10):  # not reaped: _stop_pack signals its group by the pack's pid
+                    reader.join(1)  # its traceback is read to the end (a child it left may hold the pipe)
                 raise PackError(f"policy pack {self.pack_dir} did not start: {port_line!r} {self.tail()}")
             self.channel = grpc.insecure_channel(f"127.0.0.1:{port_line}", options=_CHANNEL_OPTIONS)
             self._stub = analyzer_pb2_grpc.AnalyzerStub(self.channel)
@@ -150,7 +154,7 @@ def running_pack(pack_dir: Path, python: str | None = None) -> Iterator[Any]:
                     stdout=subprocess.PIPE,
                     stderr=subprocess.PIPE,
                     text=True,
-                    env={**os.environ, "PYTHONUNBUFFERED": "1"},
+                    env=pack_environment(os.environ),
                     start_new_session=True,
                 )
                 conn = signals.conn = _PackConnection(proc, pack_dir)
@@ -162,6 +166,28 @@ def running_pack(pack_dir: Path, python: str | None = None) -> Iterator[Any]:
             if conn is not None:
                 with signals.deferred():  # a second Ctrl-C must not cut the stopping short
                     conn.close()
+
+
+#: The settings that make gRPC's C core log what it is asked to (see gRPC's
+#: doc/environment_variables.md); either one set means someone is debugging gRPC on purpose.
+_GRPC_LOG_SETTINGS = ("GRPC_VERBOSITY", "GRPC_TRACE")
+
+
+def pack_environment(environ: Mapping[str, str]) -> dict[str, str]:
+    """The pack's environment: ``environ``, unbuffered, with gRPC's C core silenced.
+
+    The pack's stderr is shown only when the pack fails (its last 2,000 characters), where the
+    pack's own traceback must be what is read, not C-core log lines such as ``I1201 ...
+    fork_posix.cc:71] Other threads are currently calling into gRPC, skipping fork() handlers``
+    (one per fork while gRPC is busy; grpcio 1.71, unlike 1.85, precedes the first with absl's
+    ``WARNING: All log messages before absl::InitializeLog() is called are written to STDERR``).
+    ``GRPC_VERBOSITY=NONE`` turns off those and nothing else: a Python traceback, a rule's exception
+    and an RPC's status are no C-core log lines. A caller that set ``GRPC_VERBOSITY`` or
+    ``GRPC_TRACE`` itself, to debug gRPC, gets what it asked for."""
+    env = {**environ, "PYTHONUNBUFFERED": "1"}
+    if not any(environ.get(name) for name in _GRPC_LOG_SETTINGS):
+        env["GRPC_VERBOSITY"] = "NONE"
+    return env
 
 
 def _stop_pack(proc: subprocess.Popen[str]) -> None:
