@@ -19,8 +19,9 @@ BIN = Path(sys.executable).parent
         ["ruff", "format", "--check", "."],
         ["mypy"],
         ["lint-imports"],
+        ["deptry", "components"],
     ],
-    ids=["ruff", "ruff-format", "mypy", "import-layers"],
+    ids=["ruff", "ruff-format", "mypy", "import-layers", "declared-dependencies"],
 )
 def test_tool_passes(command: list[str]) -> None:
     result = subprocess.run(

@@ -31,7 +31,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar, cast
 
-import click
 import typer
 from rich.console import Console
 from rich.markup import escape
@@ -87,7 +86,7 @@ def _exit_codes(command: _Command) -> _Command:
                 command(*args, **kwargs)
             finally:
                 sys.stdout.flush()  # here, so that a reader gone away is seen here
-        except (typer.Exit, click.exceptions.ClickException):
+        except typer.Exit:
             raise
         except BrokenPipeError:  # the reader went away (`| head`): end quietly, as a pipeline expects
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
