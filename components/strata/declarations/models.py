@@ -31,7 +31,6 @@ from pydantic import (
 )
 from pydantic.alias_generators import to_camel
 from pydantic.json_schema import JsonSchemaValue
-from pydantic_core import CoreSchema
 
 from strata.catalog import Catalog, load_catalog
 
@@ -50,7 +49,7 @@ class JsonSchema:
     def __init__(self, extra: dict[str, Any] | Callable[[], dict[str, Any]]) -> None:
         self.extra = extra
 
-    def __get_pydantic_json_schema__(self, core_schema: CoreSchema, handler: GetJsonSchemaHandler) -> JsonSchemaValue:
+    def __get_pydantic_json_schema__(self, core_schema: Any, handler: GetJsonSchemaHandler) -> JsonSchemaValue:
         schema = handler(core_schema)
         for key, value in (self.extra() if callable(self.extra) else self.extra).items():
             # An upper bound only tightens one a field states itself (``zones: Field(le=6)``).
@@ -113,10 +112,23 @@ def _at_least_one(value: tuple[str, ...]) -> tuple[str, ...]:
 
 
 def _cidr(value: str) -> str:
+    # The prefix length is required: a bare address would reach the provider as is, and EKS and
+    # GKE take only CIDR blocks (203.0.113.5/32 for one address).
     try:
+        if "/" not in value:
+            raise ValueError("no prefix length")
         ipaddress.ip_network(value, strict=True)
     except ValueError as exc:
-        raise ValueError(f"must be a CIDR block such as 203.0.113.0/24 ({exc})") from None
+        raise ValueError(
+            f"must be a CIDR block with its prefix length, such as 203.0.113.0/24 or 203.0.113.5/32 ({exc})"
+        ) from None
+    return value
+
+
+def _unique(value: tuple[Any, ...]) -> tuple[Any, ...]:
+    twice = sorted({v for v in value if value.count(v) > 1}, key=str)
+    if twice:
+        raise ValueError(f"lists {', '.join(map(str, twice))} more than once")
     return value
 
 
@@ -150,6 +162,8 @@ KubernetesVersion = Annotated[
     AfterValidator(_version_format),
     JsonSchema({"pattern": r"^1\.[0-9]{1,3}$", "examples": ["1.35"]}),
 ]
+#: A group name as an identity provider gives it: not empty, no surrounding spaces or line breaks.
+GroupName = Annotated[str, Strict(), Field(min_length=1, max_length=256, pattern=r"^\S(?:[^\n\r\t]*\S)?$")]
 Cidr = Annotated[
     str, AfterValidator(_cidr), JsonSchema({"pattern": r"^[0-9A-Fa-f.:]+/[0-9]{1,3}$", "examples": ["203.0.113.0/24"]})
 ]
@@ -533,11 +547,14 @@ class Tenant(Spec):
     runtime: Literal["default", "gvisor", "kata"] = "default"
     """The container runtime for the tenant's pods: a sandbox (``gvisor``, ``kata``) on top of
     the isolation level."""
-    groups: tuple[str, ...] = ()
+    groups: Annotated[tuple[GroupName, ...], AfterValidator(_unique), JsonSchema({"uniqueItems": True})] = ()
     """Identity-provider groups given the tenant's role (never a cluster-wide one)."""
-    data_classes: tuple[DataClassName, ...] = ()
-    """The data classes the tenant handles; residency and isolation rules follow from them
-    (``pci`` needs ``dedicated``; ``personal-eu`` stays in the ``eu`` jurisdiction)."""
+    data_classes: Annotated[tuple[DataClassName, ...], AfterValidator(_unique), JsonSchema({"uniqueItems": True})] = ()
+    """The data classes the tenant handles. The catalog says what each needs (``pci`` a
+    ``dedicated`` tenant, ``personal-eu`` a pool in the ``eu`` jurisdiction); today they are
+    validated and shown, and the policy pack judges Kubernetes objects labelled with a class
+    (``data-class-residency``). Rules on tenants themselves arrive with tenants, which are not
+    built yet."""
     quota: Quota | None = None
     """The tenant's share of the cluster; all quotas together fit what the node pools give at max."""
 
@@ -678,9 +695,11 @@ class EnvironmentArgs(Spec):
         tuple[JurisdictionName, ...],
         BeforeValidator(
             _one_or_many,
-            json_schema_input_type=JurisdictionName | Annotated[list[JurisdictionName], Field(min_length=1)],
+            json_schema_input_type=JurisdictionName
+            | Annotated[list[JurisdictionName], Field(min_length=1), JsonSchema({"uniqueItems": True})],
         ),
         AfterValidator(_at_least_one),
+        AfterValidator(_unique),
     ]
     """Where the environment's resources may be: one catalog jurisdiction (``eu`` is the EU and
     EEA) or a list of them."""
