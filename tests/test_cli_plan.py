@@ -261,8 +261,10 @@ PROVIDER_REF = re.compile(r"(urn:pulumi:[^:]+::[^:]+::(?:[^$]+\$)?pulumi:provide
 def assert_provider_references(doc: dict[str, Any]) -> int:
     """Every custom resource's step names its provider as the engine does, ``<provider URN>::<id>``
     (the id unknown until the provider is created, as in a first preview), in ``newState`` and
-    on the step; the URN is a provider step of the same document, listed before the resource, of
-    the resource's package. A provider itself names none. Returns the resources checked."""
+    on the step, of the resource's package: an explicit provider is a step of the same document
+    listed before the resource; a default provider (``default_<version>``, made by the engine)
+    has no step, as the engine reports none. A provider itself names none. Returns the resources
+    checked."""
     steps = doc["steps"]
     index = {s["urn"]: i for i, s in enumerate(steps)}
     checked = 0
@@ -276,8 +278,13 @@ def assert_provider_references(doc: dict[str, Any]) -> int:
         match = PROVIDER_REF.fullmatch(ref)
         assert match, f"{step['urn']}: malformed provider reference {ref!r}"
         urn, package, id_ = match.groups()
-        assert urn in index and index[urn] < i, f"{step['urn']}: provider {urn} is not a step before it"
-        assert steps[index[urn]]["newState"]["type"] == f"pulumi:providers:{package}"
+        if urn.split("::")[-1].startswith("default_"):
+            assert urn not in index, f"{urn}: the engine reports no step for a default provider"
+            stack_prefix = doc["steps"][0]["urn"].split("::pulumi:pulumi:Stack::")[0]
+            assert urn == f"{stack_prefix}::pulumi:providers:{package}::{urn.split('::')[-1]}"
+        else:
+            assert urn in index and index[urn] < i, f"{step['urn']}: provider {urn} is not a step before it"
+            assert steps[index[urn]]["newState"]["type"] == f"pulumi:providers:{package}"
         assert package == state["type"].split(":")[0]
         assert id_ == UNKNOWN
         checked += 1
@@ -333,7 +340,10 @@ def test_resources_on_an_explicit_kubernetes_provider_name_it() -> None:
 def test_preview_json_is_what_pulumi_preview_json_prints() -> None:
     doc = _preview("eu-prod")
     steps = doc["steps"]
-    assert doc["changeSummary"] == {"create": len(steps)}
+    # what the plan counts, as the engine counts it: no step for a default provider
+    assert (
+        doc["changeSummary"] == {"create": len(steps)} == {"create": _plan("eu-prod", "--format", "json")["resources"]}
+    )
     assert all(s["op"] == "create" for s in steps)
     urns = [s["urn"] for s in steps]
     assert len(urns) == len(set(urns))
@@ -344,18 +354,14 @@ def test_preview_json_is_what_pulumi_preview_json_prints() -> None:
         assert "pulumi:pulumi:Stack$" not in s["urn"]
         state = s["newState"]
         assert {"type", "inputs", "parent", "dependencies"} <= set(state)
-        default_provider = state["type"].startswith("pulumi:providers:") and s["urn"].split("::")[-1].startswith(
-            "default"
-        )
-        assert state["parent"] == ("" if default_provider else stack_urn) or state["parent"] in urns
+        assert state["parent"] == stack_urn or state["parent"] in urns
     by_name = {s["urn"].split("::")[-1]: s["newState"] for s in steps}
-    # Resources that name no provider get the engine's default provider, made from the stack's
-    # config (eu-prod sets no aws:* keys) and listed before its first user, with no parent.
+    # Resources that name no provider get the engine's default provider, which it makes from the
+    # stack's config and reports no step for.
     version = importlib.metadata.version("pulumi-aws")
     default_aws = f"urn:pulumi:eu-prod::platform::pulumi:providers:aws::default_{version.replace('.', '_')}"
-    assert by_name[default_aws.split("::")[-1]]["inputs"] == {"version": version}
-    assert urns.index(default_aws) < urns.index(next(u for u in urns if u.endswith("::eu-core-vpc")))
-    assert by_name["eu-core-vpc"]["provider"].startswith(default_aws + "::")
+    assert default_aws not in urns
+    assert by_name["eu-core-vpc"]["provider"] == f"{default_aws}::{UNKNOWN}"
     eks = by_name["payments-eks"]
     assert eks["type"] == "aws:eks/cluster:Cluster"
     assert eks["parent"].endswith("strata:pool:ResourcePool$strata:cluster:KubernetesCluster::payments")

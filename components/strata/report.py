@@ -171,7 +171,11 @@ def display_value(value: Any) -> Any:
 
 
 def preview_document(run: OfflineRun, config: dict[str, Any]) -> dict[str, Any]:
-    """The document ``pulumi preview --json`` prints for a first ``pulumi up`` of this stack."""
+    """The document ``pulumi preview --json`` prints for a first ``pulumi up`` of this stack.
+
+    Like the engine, it reports no step for a default provider (the engine's ``isInternalStep``:
+    they are neither shown nor counted in ``changeSummary``); the resources that use one still
+    name it in ``provider``."""
     steps: list[dict[str, Any]] = [
         {
             "op": "create",
@@ -180,12 +184,14 @@ def preview_document(run: OfflineRun, config: dict[str, Any]) -> dict[str, Any]:
         }
     ]
     for r in run.registrations:
+        if r.default_provider:
+            continue
         state: dict[str, Any] = {
             "urn": r.urn,
             "custom": r.custom,
             "type": r.type,
             "inputs": display_value(r.inputs),
-            "parent": "" if r.default_provider else (r.parent or run.stack_urn),
+            "parent": r.parent or run.stack_urn,
             "dependencies": list(r.dependencies),
             "propertyDependencies": {k: list(v) for k, v in r.property_dependencies.items()},
         }
