@@ -380,3 +380,19 @@ def test_invalid_as_of_date_is_rejected() -> None:
 def test_every_key_of_the_json_plan_is_documented(stack: str) -> None:
     doc = _plan(stack, "--format", "json")
     assert undocumented_keys(doc, free_form=("resourcesByType",)) == set(), "document these keys in docs/cli.md"
+
+
+def test_tenants_show_isolation_runtime_and_data_classes() -> None:
+    text = _plan("eu-prod")["text"]
+    assert "tenant quants (virtual, gvisor runtime, internal) — declared, not built yet" in text
+    assert "tenant risk (namespace, personal-eu) — declared, not built yet" in text  # the default runtime unsaid
+
+
+def test_a_mistyped_stack_says_what_was_meant() -> None:
+    path = RUN.invoke(app, ["plan", "stacks/Pulumi.eu-prd.yaml"])
+    assert path.exit_code == 2
+    assert 'STACK: "stacks/Pulumi.eu-prd.yaml" — no such file; did you mean stacks/Pulumi.eu-prod.yaml?' in path.stderr
+    name = RUN.invoke(app, ["plan", "eu-prd"])
+    assert name.exit_code == 2
+    assert "no stack file" in name.stderr and "did you mean eu-prod?" in name.stderr
+    assert "stacks in " in name.stderr and "eu-prod, eu-prod-gcp, fra-onprem" in name.stderr

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import difflib
 import enum
 import errno
 import functools
@@ -199,7 +200,14 @@ def _resolve_stack(ref: str, cwd: Path) -> StackRef:
         candidate.stat()  # a symlink loop or a dangling link raises here, with its reason
         raise SpecError([Problem("STACK", "is not a regular file (a device, a pipe or a socket)", ref)], ref)
     known = sorted(p.name[len("Pulumi.") : -len(".yaml")] for p in stacks_dir.glob("Pulumi.*.yaml"))
-    raise SpecError([Problem("STACK", f"no stack file {path}; stacks here: {', '.join(known) or 'none'}", ref)], ref)
+    listed = f"stacks in {stacks_dir}: {', '.join(known) or 'none'}"
+    if os.sep in ref or "/" in ref or ref.endswith((".yaml", ".yml")):  # meant as a path, not a name
+        close = difflib.get_close_matches(candidate.name, [p.name for p in candidate.parent.glob("Pulumi.*.y*ml")])
+        hint = f"; did you mean {candidate.parent / close[0]}?" if close else f"; {listed}"
+        raise SpecError([Problem("STACK", f"no such file{hint}", ref)], ref)
+    close = difflib.get_close_matches(ref, known, n=1)
+    hint = f"; did you mean {close[0]}?" if close else ""
+    raise SpecError([Problem("STACK", f"no stack file {path}{hint}; {listed}", ref)], ref)
 
 
 def _project_file(root: Path) -> dict[str, Any]:
@@ -464,9 +472,10 @@ def _print_text(doc: dict[str, Any], console: Console) -> None:
                     f"({s['vcpus']} vCPU, {s['memoryGib']:g} GiB{gpus}) for {asked(n['machine'])} asked"
                 )
             for t in c["tenants"]:
+                runtime = f", {t['runtime']} runtime" if t["runtime"] != "default" else ""
+                classes = ", ".join(t["dataClasses"]) or "no data classes"
                 cl.add(
-                    f"[yellow]tenant {t['name']} ({t['isolation']}, {', '.join(t['dataClasses']) or 'no data classes'})"
-                    " — declared, not built yet[/]"
+                    f"[yellow]tenant {t['name']} ({t['isolation']}{runtime}, {classes}) — declared, not built yet[/]"
                 )
             for f in c["frameworks"]:
                 cl.add(f"[yellow]{f['kind']} {f['name']} for tenant {f['tenant']} — declared, not built yet[/]")
