@@ -10,7 +10,7 @@ import pytest
 
 from strata.offline import OfflineRun, Registration
 
-from .conftest import minimal_environment, only, plan_offline
+from .conftest import TODAY, minimal_environment, only, plan_offline
 
 POOL = "urn:pulumi:eu-prod::platform::strata:environment:Environment$strata:pool:ResourcePool$"
 
@@ -149,6 +149,31 @@ def test_zone_count_follows_the_declaration(zones: int) -> None:
     env["jurisdiction"] = "us"
     run = plan_offline(env)
     assert len([r for r in run.by_type("aws:ec2/subnet:Subnet") if "private" in r.name]) == zones
+
+
+def test_the_stack_exports_the_role_that_administers_the_pools_clusters(eu_prod_run: OfflineRun) -> None:
+    """The creator is not a cluster admin; the operator needs the admin role's ARN to get in."""
+    (role,) = [r for r in eu_prod_run.by_type("aws:iam/role:Role") if r.name.endswith("-eks-admin")]
+    (entry,) = [r for r in eu_prod_run.by_type("aws:eks/accessEntry:AccessEntry") if r.name == "payments-admin"]
+    assert role.urn in entry.property_dependencies["principalArn"]
+    (pool,) = eu_prod_run.by_type("strata:pool:ResourcePool")
+    assert set(eu_prod_run.component_outputs[pool.urn]) == {"networkId", "keyId", "eksAdminRoleArn"}
+    # and the program exports it per pool, beside each cluster's endpoint and kubeconfig
+    from pulumi.runtime.settings import get_root_resource
+
+    from strata.cli import offline_config
+    from strata.offline import run_offline
+    from strata.program import main
+
+    config, secrets = offline_config("platform:environment", minimal_environment())
+    _, exported = run_offline(
+        lambda: (main(today=TODAY), get_root_resource().outputs)[1],  # type: ignore[union-attr]
+        project="platform",
+        stack="dev",
+        config=config,
+        secret_keys=secrets,
+    )
+    assert set(exported) == {"environment", "core.eksAdminRoleArn", "apps.endpoint", "apps.kubeconfig"}
 
 
 def test_kubeconfig_authenticates_with_aws_eks_get_token() -> None:

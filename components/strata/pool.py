@@ -83,11 +83,13 @@ class ResourcePool(pulumi.ComponentResource):
         self.infra: PoolInfra = self.driver.build_pool(_plan, self.ownership, self)
         self.network_id = self.infra.network_id
         self.key_id = self.infra.key_id
+        #: What an operator needs from the pool on its substrate (``PoolInfra.exports``).
+        self.exports = self.infra.exports
         self.clusters: dict[str, KubernetesCluster] = {
             c.name: KubernetesCluster(c.name, c, pool=self, opts=pulumi.ResourceOptions(parent=self))
             for c in args.clusters
         }
-        self.register_outputs({"networkId": self.network_id, "keyId": self.key_id})
+        self.register_outputs({"networkId": self.network_id, "keyId": self.key_id, **self.exports})
 
     def _plan_alone(self, args: ResourcePoolArgs) -> PoolPlan:
         problems = check_pool(self._catalog, args, "pool")

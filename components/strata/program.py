@@ -30,7 +30,9 @@ def main(today: dt.date | None = None) -> Environment:
     name = name if isinstance(name, str) else "environment"
     env = Environment(name, data, today=today)
     pulumi.export("environment", env.args.name)
-    for pool in env.pools.values():
+    for pname, pool in env.pools.items():
+        for key, value in pool.exports.items():
+            pulumi.export(f"{pname}.{key}", value)
         for cname, cluster in pool.clusters.items():
             pulumi.export(f"{cname}.endpoint", cluster.endpoint)
             pulumi.export(f"{cname}.kubeconfig", cluster.kubeconfig)

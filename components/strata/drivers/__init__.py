@@ -37,6 +37,9 @@ class PoolInfra:
     key_id: pulumi.Output[str]
     #: Driver-private handles (subnets, roles, ...) that only the same driver reads back.
     handles: dict[str, Any] = field(default_factory=dict)
+    #: What an operator needs from the pool on this substrate, exported as the stack outputs
+    #: ``<pool>.<key>`` (AWS: ``eksAdminRoleArn``, the role EKS access entries make cluster admin).
+    exports: dict[str, pulumi.Output[Any]] = field(default_factory=dict)
 
 
 @dataclass

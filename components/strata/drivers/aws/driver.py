@@ -240,6 +240,9 @@ class AwsDriver:
                 "admin_role_arn": admin_role.arn,
                 "partition": partition.partition,
             },
+            # The creator is not made a cluster admin (bootstrapClusterCreatorAdminPermissions off):
+            # an operator assumes this role to administer the pool's clusters.
+            exports={"eksAdminRoleArn": admin_role.arn},
         )
 
     # ------------------------------------------------------------------ cluster
