@@ -506,3 +506,32 @@ def test_the_cli_page_names_every_command_option_and_choice() -> None:
 
 def test_undocumented_keys_are_found() -> None:
     assert undocumented_keys({"environment": 1, "pools": [{"name": 1, "surpriseKey": 2}]}) == {"surpriseKey"}
+
+
+# ---------------------------------------------------------------- the policy pack's description
+
+#: The pack's project files: the repository's and the copy shipped in the package for team repos.
+PACK_FILES = [ROOT / "policies" / "PulumiPolicy.yaml", PACKAGE / "policy" / "bundle" / "PulumiPolicy.yaml"]
+
+
+def described_policies(description: str) -> list[str]:
+    """The policy names a pack description lists: ``... baseline (a, b, c)``."""
+    listed = re.search(r"\(([^()]*)\)\s*$", description)
+    return [name.strip() for name in listed.group(1).split(",")] if listed else []
+
+
+@pytest.mark.parametrize("pack_file", PACK_FILES, ids=_rel)
+def test_the_pack_description_names_every_policy_the_pack_has(pack_file: Path) -> None:
+    import yaml
+
+    from strata.policy.pack import RULES
+
+    description = yaml.safe_load(pack_file.read_text(encoding="utf-8"))["description"]
+    assert described_policies(description) == [meta.name for meta, _ in RULES], (
+        f"{_rel(pack_file)}: the description lists other policies than the pack runs"
+    )
+
+
+def test_the_description_reading_sees_a_missing_policy() -> None:
+    assert described_policies("Baseline (a-b, c)") == ["a-b", "c"]
+    assert described_policies("Baseline") == []
