@@ -188,3 +188,17 @@ def test_kubeconfig_authenticates_with_aws_eks_get_token() -> None:
     assert user["exec"]["args"][:4] == ["eks", "get-token", "--cluster-name", "payments-eks-1a2b"]
     assert "eu-central-1" in user["exec"]["args"]
     assert doc["clusters"][0]["cluster"]["certificate-authority-data"] == "Q0E="
+
+
+def test_the_cluster_and_node_groups_wait_for_their_roles_policies(eu_prod_run: OfflineRun) -> None:
+    """A role is usable only once its policies are attached; without the dependency EKS may be
+    asked to create a cluster or node group with a bare role on a first `pulumi up`."""
+    attachments = {r.name: r.urn for r in eu_prod_run.by_type("aws:iam/rolePolicyAttachment:RolePolicyAttachment")}
+    node_policies = {urn for name, urn in attachments.items() if name.startswith("eu-core-eks-node-")}
+    assert len(node_policies) == 3
+    for cluster in eu_prod_run.by_type("aws:eks/cluster:Cluster"):
+        assert attachments["eu-core-eks-cluster"] in cluster.dependencies, cluster.name
+    groups = eu_prod_run.by_type("aws:eks/nodeGroup:NodeGroup")
+    assert len(groups) == 3
+    for group in groups:
+        assert node_policies <= set(group.dependencies), group.name

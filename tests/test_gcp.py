@@ -148,3 +148,17 @@ def test_kubeconfig_authenticates_with_the_gke_auth_plugin() -> None:
             "provideClusterInfo": True,
         }
     }
+
+
+def test_the_cluster_and_node_pools_wait_for_their_grants(eu_prod_gcp_run: OfflineRun) -> None:
+    """GKE encrypts secrets with the pool key from the start and nodes run as the node account
+    from their first boot: without the dependencies a first `pulumi up` races the IAM grants."""
+    (key_grant,) = eu_prod_gcp_run.by_type("gcp:kms/cryptoKeyIAMMember:CryptoKeyIAMMember")
+    node_grants = {r.urn for r in eu_prod_gcp_run.by_type("gcp:projects/iAMMember:IAMMember")}
+    assert len(node_grants) >= 2
+    for cluster in eu_prod_gcp_run.by_type("gcp:container/cluster:Cluster"):
+        assert {key_grant.urn, *node_grants} <= set(cluster.dependencies), cluster.name
+    pools = eu_prod_gcp_run.by_type("gcp:container/nodePool:NodePool")
+    assert len(pools) == 3
+    for pool in pools:
+        assert node_grants <= set(pool.dependencies), pool.name

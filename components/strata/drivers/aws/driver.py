@@ -196,20 +196,22 @@ class AwsDriver:
         )
 
         cluster_role = iam.Role(f"{name}-eks-cluster", assume_role_policy=_assume_role("eks.amazonaws.com"), opts=opts)
-        iam.RolePolicyAttachment(
+        cluster_policy = iam.RolePolicyAttachment(
             f"{name}-eks-cluster",
             role=cluster_role.name,
             policy_arn=pulumi.Output.format("arn:{0}:iam::aws:policy/AmazonEKSClusterPolicy", partition.partition),
             opts=opts,
         )
         node_role = iam.Role(f"{name}-eks-node", assume_role_policy=_assume_role("ec2.amazonaws.com"), opts=opts)
-        for policy in AWS_NODE_POLICIES:
+        node_policies = [
             iam.RolePolicyAttachment(
                 f"{name}-eks-node-{policy}",
                 role=node_role.name,
                 policy_arn=pulumi.Output.format("arn:{0}:iam::aws:policy/{1}", partition.partition, policy),
                 opts=opts,
             )
+            for policy in AWS_NODE_POLICIES
+        ]
         admin_role = iam.Role(
             f"{name}-eks-admin",
             description=f"Cluster administrators of pool {name}; granted by EKS access entries",
@@ -239,6 +241,10 @@ class AwsDriver:
                 "node_role_arn": node_role.arn,
                 "admin_role_arn": admin_role.arn,
                 "partition": partition.partition,
+                # A role is usable only once its policies are attached: the cluster and the node
+                # groups wait for them (and are deleted before them), or EKS fails on a first up.
+                "cluster_grants": [cluster_policy],
+                "node_grants": node_policies,
             },
             # The creator is not made a cluster admin (bootstrapClusterCreatorAdminPermissions off):
             # an operator assumes this role to administer the pool's clusters.
@@ -275,7 +281,7 @@ class AwsDriver:
             ),
             enabled_cluster_log_types=list(CONTROL_PLANE_LOGS),
             upgrade_policy=eks.ClusterUpgradePolicyArgs(support_type="STANDARD"),
-            opts=opts,
+            opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=h["cluster_grants"])),
         )
         admin = eks.AccessEntry(
             f"{name}-admin",
@@ -361,7 +367,10 @@ class AwsDriver:
             taints=[GPU_TAINT] if gpu else None,
             labels={"strata.io/node-pool": np.name, "strata.io/machine-type": np.machine_type.name},
             opts=pulumi.ResourceOptions.merge(
-                opts, pulumi.ResourceOptions(ignore_changes=["scalingConfig.desiredSize"])
+                opts,
+                pulumi.ResourceOptions(
+                    ignore_changes=["scalingConfig.desiredSize"], depends_on=pool.handles["node_grants"]
+                ),
             ),
         )
 

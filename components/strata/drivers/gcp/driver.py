@@ -98,7 +98,7 @@ class GcpDriver:
             project_id=project, opts=pulumi.InvokeOutputOptions(parent=parent)
         )
         # GKE's service agent encrypts Kubernetes secrets with the pool key.
-        kms.CryptoKeyIAMMember(
+        key_grant = kms.CryptoKeyIAMMember(
             f"{name}-key-gke",
             crypto_key_id=key.id,
             role="roles/cloudkms.cryptoKeyEncrypterDecrypter",
@@ -114,7 +114,7 @@ class GcpDriver:
             display_name=f"Strata nodes of pool {name}",
             opts=opts,
         )
-        for role in GCP_NODE_ROLES:
+        node_grants = [
             projects.IAMMember(
                 f"{name}-nodes-{role.split('/')[-1]}",
                 project=project,
@@ -122,6 +122,8 @@ class GcpDriver:
                 member=account.email.apply(lambda e: f"serviceAccount:{e}"),
                 opts=opts,
             )
+            for role in GCP_NODE_ROLES
+        ]
         zones = compute.get_zones_output(
             project=project, region=region, status="UP", opts=pulumi.InvokeOutputOptions(parent=parent)
         )
@@ -135,6 +137,10 @@ class GcpDriver:
                 "subnetwork": subnet.id,
                 "node_sa": account.email,
                 "zones": zones.names.apply(lambda names: sorted(names)[: sub.zones]),
+                # GKE encrypts secrets with the key as soon as the cluster exists, and nodes run
+                # as the node account from their first boot: both wait for their grants.
+                "cluster_grants": [key_grant, *node_grants],
+                "node_grants": node_grants,
             },
         )
 
@@ -215,7 +221,7 @@ class GcpDriver:
                     "WORKLOADS",
                 ]
             ),
-            opts=opts,
+            opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=h["cluster_grants"])),
         )
         for np in plan.node_pools:
             self._node_pool(np, plan, cluster, pool, opts)
@@ -276,7 +282,7 @@ class GcpDriver:
                 disk_type="pd-balanced",
                 disk_size_gb=100,
             ),
-            opts=opts,
+            opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=h["node_grants"])),
         )
 
 
