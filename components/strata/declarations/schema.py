@@ -82,7 +82,11 @@ def stack_file_schema() -> dict[str, Any]:
                 "type": "object",
                 "patternProperties": {
                     pattern: {
-                        "description": "The environment to build, as a mapping or as the same in JSON text.",
+                        "description": (
+                            "The environment to build: a mapping, or the same as JSON text (Strata reads "
+                            "both; Pulumi refuses text where the project declares the key's type as "
+                            "`object`, as this repository's Pulumi.yaml does)."
+                        ),
                         "anyOf": [{"$ref": f"{_DEFS}EnvironmentArgs"}, {"type": "string"}],
                     }
                 },
