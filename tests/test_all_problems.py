@@ -5,13 +5,16 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 import pytest
 import yaml
 from pydantic import ValidationError
+from pydantic_core import PydanticCustomError, PydanticKnownError
+from pydantic_core.core_schema import ErrorType
 from typer.testing import CliRunner
 
 from strata import EnvironmentArgs, KubernetesClusterArgs, ResourcePoolArgs
@@ -19,7 +22,9 @@ from strata.catalog import load_catalog
 from strata.cli import app
 from strata.declarations import SpecError
 from strata.declarations.checks import check_salvageable, problems_from_validation_error
-from strata.declarations.errors import Problem, in_file_order
+from strata.declarations.errors import Problem, in_file_order, show_value
+from strata.declarations.models import Machine, Substrate
+from strata.network import MAX_GKE_CLUSTERS_PER_POOL
 from strata.validation import PLAN_CHECKS_SKIPPED, validate_environment
 
 from .conftest import TODAY, minimal_environment, stack_environment
@@ -75,7 +80,7 @@ def test_min_above_max_does_not_hide_a_bad_version_in_another_pool() -> None:
 def test_a_broken_pool_hides_nothing_in_another_pool() -> None:
     env = _two_pools()
     env["pools"][0]["substrate"]["aws"]["region"] = "eu-west-9"  # pool 0's structure fails
-    env["pools"][0]["clusters"][0]["version"] = "1.99"  # not judged: its substrate is not sound
+    env["pools"][0]["clusters"][0]["version"] = "1.99"  # judged: its substrate is still AWS
     env["pools"][1]["substrate"]["aws"]["zones"] = 4  # eu-central-1 has 3
     del env["pools"][1]["capacity"]
     env["pools"][1]["clusters"][0]["version"] = "1.98"
@@ -83,6 +88,7 @@ def test_a_broken_pool_hides_nothing_in_another_pool() -> None:
     env["pools"][1]["clusters"][1]["nodePools"][1]["name"] = "general"
     assert _paths(env) == [
         "pools[0].substrate.aws.region",
+        "pools[0].clusters[0].version",
         "pools[1].substrate.aws.zones",
         "pools[1].clusters[0].version",
         "pools[1].clusters[1].name",
@@ -151,12 +157,41 @@ def test_sites_are_judged_across_pools_when_the_structure_fails_elsewhere() -> N
     ("label", "mutate", "expected"),
     [
         (
-            "bad-substrate-hides-version",
+            "two-substrate-kinds-hide-version",
             lambda e: (
-                e["pools"][0]["substrate"]["aws"].update(region="mars-1"),
+                e["pools"][0]["substrate"].update(gcp={"project": "acme-dev-1", "region": "europe-west3"}),
                 e["pools"][0]["clusters"][0].update(version="1.99"),
             ),
+            ["pools[0].substrate"],
+        ),
+        (
+            "bad-region-hides-zones",  # the zones are judged against the region only
+            lambda e: e["pools"][0]["substrate"]["aws"].update(region="mars-1", zones=6),
             ["pools[0].substrate.aws.region"],
+        ),
+        (
+            "tenant-without-a-sound-name-may-be-the-one-referred-to",
+            lambda e: e["pools"][0]["clusters"][0].update(
+                tenants=[{"name": "Risk"}, {"name": "ops"}],
+                frameworks=[{"kafka": {"name": "events", "tenant": "risk"}}],
+            ),
+            [f"{C0}.tenants[0].name"],
+        ),
+        (
+            "tenant-data-classes-not-sound-hide-the-data-class-check",
+            lambda e: e["pools"][0]["clusters"][0].update(
+                tenants=[{"name": "risk", "dataClasses": ["internal", "top-secret"]}],
+                frameworks=[{"kafka": {"name": "events", "tenant": "risk", "dataClass": "pci"}}],
+            ),
+            [f"{C0}.tenants[0].dataClasses[1]"],
+        ),
+        (
+            "framework-tenant-not-sound-is-not-judged",
+            lambda e: e["pools"][0]["clusters"][0].update(
+                tenants=[{"name": "risk"}],
+                frameworks=[{"kafka": {"name": "events", "tenant": "Nobody", "dataClass": "pci"}}],
+            ),
+            [f"{C0}.frameworks[0].kafka.tenant"],
         ),
         (
             "substrate-a-list",
@@ -405,3 +440,320 @@ def test_the_command_line_prints_every_problem_and_what_was_not_checked(tmp_path
     doc = json.loads(CliRunner().invoke(app, ["plan", str(path), "--format", "json"]).stdout)
     assert [p["path"] for p in doc["problems"]] == ["pools[0].clusters[0].version"]
     assert "notChecked" not in doc
+
+
+# ---------------------------------------------------------------- what needs only the kind of substrate
+
+
+def test_a_region_typo_does_not_hide_a_version_the_substrate_kind_does_not_offer() -> None:
+    env = minimal_environment()
+    env["pools"][0]["substrate"]["aws"]["region"] = "eu-centrl-1"
+    env["pools"][0]["clusters"][0]["version"] = "1.40"
+    err = _problems(env)
+    assert [(p.path, p.value) for p in err.problems] == [
+        ("pools[0].substrate.aws.region", "eu-centrl-1"),
+        (f"{C0}.version", "1.40"),
+    ]
+    assert "did you mean eu-central-1" in err.problems[0].message
+    assert err.problems[1].message.startswith("not a Kubernetes version AWS offers")
+    assert err.note == PLAN_CHECKS_SKIPPED
+
+
+@pytest.mark.parametrize(
+    ("substrate", "expected"),
+    [
+        # a cloud pool's capacity, its endpoint's IPv4 blocks: the kind is enough
+        ({"aws": {"region": "eu-centrl-1"}}, ["pools[0].substrate.aws.region", "apiEndpoint", "capacity"]),
+        ({"aws": None}, ["pools[0].substrate", "apiEndpoint", "capacity"]),
+        ({"aws": {"region": "eu-west-1", "zones": "two"}}, ["pools[0].substrate.aws.zones", "apiEndpoint", "capacity"]),
+        ({"gcp": {"project": "Acme!", "region": "europe-west3"}}, ["pools[0].substrate.gcp.project", "capacity"]),
+        (
+            {"aws": {"region": "eu-west-1", "zz": 1}, "azure": {}},
+            ["pools[0].substrate.aws.zz", "pools[0].substrate.azure", "apiEndpoint", "capacity"],
+        ),
+        # no kind, or two: nothing is judged on the pool's behalf
+        (
+            {"aws": {"region": "eu-west-1"}, "gcp": {"project": "acme-dev-1", "region": "europe-west3"}},
+            ["pools[0].substrate"],
+        ),
+        ({"azure": {"region": "westeurope"}}, ["pools[0].substrate.azure"]),
+        ("aws", ["pools[0].substrate"]),
+    ],
+)
+def test_what_needs_only_the_kind_is_judged_on_a_broken_substrate(substrate: Any, expected: list[str]) -> None:
+    env = minimal_environment()
+    env["pools"][0]["substrate"] = substrate
+    del env["pools"][0]["capacity"]
+    env["pools"][0]["clusters"][0]["apiEndpoint"] = {"publicAccessCidrs": ["2001:db8::/32"]}
+    paths = _paths(env)
+    full = {"apiEndpoint": f"{C0}.apiEndpoint.publicAccessCidrs[0]", "capacity": "pools[0].capacity"}
+    assert paths == [full.get(p, p) for p in expected]
+
+
+def test_too_many_gke_clusters_are_judged_on_a_broken_gcp_substrate() -> None:
+    env = stack_environment("eu-prod-gcp")
+    pool = env["pools"][0]
+    pool["substrate"]["gcp"]["project"] = "Acme!"
+    template = pool["clusters"][0]
+    pool["clusters"] = [dict(copy.deepcopy(template), name=f"c{j}") for j in range(MAX_GKE_CLUSTERS_PER_POOL + 1)]
+    paths = _paths(env)
+    assert paths[:2] == ["pools[0].substrate.gcp.project", "pools[0].clusters"]
+
+
+def test_a_bare_metal_kind_judges_versions_but_not_hosts_on_a_broken_site() -> None:
+    env = stack_environment("fra-onprem")
+    site = env["pools"][0]["substrate"]["bareMetal"]
+    site["country"] = "de"
+    env["pools"][0]["clusters"][0]["version"] = "1.99"
+    err = _problems(env)
+    assert [p.path for p in err.problems] == ["pools[0].substrate.bareMetal.country", f"{C0}.version"]
+    assert "bare metal offers" in err.problems[1].message
+
+
+# ---------------------------------------------------------------- references against tenants sound in part
+
+
+def test_a_tenant_with_a_bad_field_still_counts_for_references() -> None:
+    env = minimal_environment()
+    cluster = env["pools"][0]["clusters"][0]
+    cluster["tenants"] = [{"name": "risk", "isolation": "dedicatd", "dataClasses": ["internal"]}]
+    cluster["frameworks"] = [
+        {"kafka": {"name": "events", "tenant": "nobody"}},
+        {"spark": {"name": "batch", "tenant": "risk", "dataClass": "pci"}},
+        {"flink": {"name": "stream", "tenant": "risk", "dataClass": "internal"}},
+    ]
+    err = _problems(env)
+    assert [(p.path, p.value) for p in err.problems] == [
+        (f"{C0}.tenants[0].isolation", "dedicatd"),
+        (f"{C0}.frameworks[0].kafka.tenant", "nobody"),
+        (f"{C0}.frameworks[1].spark.dataClass", "pci"),
+    ]
+    assert err.problems[1].message == "no such tenant in this cluster; tenants: risk"
+    assert err.problems[2].message == "tenant 'risk' does not declare this data class; it declares internal"
+
+
+def test_a_framework_with_a_bad_field_still_has_its_tenant_judged() -> None:
+    env = minimal_environment()
+    cluster = env["pools"][0]["clusters"][0]
+    cluster["tenants"] = [{"name": "risk"}]
+    cluster["frameworks"] = [{"kafka": {"name": "events", "tenant": "nobody", "brokers": "three"}}]
+    assert _paths(env) == [f"{C0}.frameworks[0].kafka.tenant", f"{C0}.frameworks[0].kafka.brokers"]
+
+
+def test_references_with_tenants_of_one_name() -> None:
+    """Two tenants named alike (a problem of its own): a data class either declares is no problem."""
+    env = minimal_environment()
+    cluster = env["pools"][0]["clusters"][0]
+    cluster["tenants"] = [{"name": "risk", "dataClasses": ["internal"]}, {"name": "risk", "dataClasses": ["pci"]}]
+    cluster["frameworks"] = [
+        {"kafka": {"name": "events", "tenant": "risk", "dataClass": "pci"}},
+        {"spark": {"name": "batch", "tenant": "risk", "dataClass": "public"}},
+    ]
+    err = _problems(env)
+    assert [p.path for p in err.problems] == [f"{C0}.tenants[1].name", f"{C0}.frameworks[1].spark.dataClass"]
+    assert err.problems[1].message.endswith("it declares internal, pci")
+
+
+# ---------------------------------------------------------------- bare metal: hosts listed twice, hosts short
+
+
+def _short_site_with_a_host_twice() -> Env:
+    env = stack_environment("fra-onprem")
+    hosts = env["pools"][0]["substrate"]["bareMetal"]["hosts"]
+    hosts.append(dict(hosts[0], name="fra-g99"))  # fra-g01's address again
+    env["pools"][0]["clusters"][0]["nodePools"][0]["max"] = 50
+    return env
+
+
+def test_a_host_listed_twice_does_not_hide_a_shortage_and_says_what_waits() -> None:
+    err = _problems(_short_site_with_a_host_twice())
+    assert [p.path for p in err.problems] == ["pools[0].substrate.bareMetal.hosts[14]", f"{C0}.nodePools[0]"]
+    assert "same address as hosts[0]" in err.problems[0].message
+    assert "needs 50 host(s)" in err.problems[1].message and "short by 40" in err.problems[1].message
+    assert err.note == PLAN_CHECKS_SKIPPED
+
+
+def test_a_host_listed_twice_alone_still_says_what_waits() -> None:
+    env = _short_site_with_a_host_twice()
+    env["pools"][0]["clusters"][0]["nodePools"][0]["max"] = 4
+    err = _problems(env)
+    assert [p.path for p in err.problems] == ["pools[0].substrate.bareMetal.hosts[14]"]
+    assert err.note == PLAN_CHECKS_SKIPPED
+
+
+def test_a_shortage_is_not_passed_on_to_the_next_cluster() -> None:
+    """core asks for 50 hosts of a shape the memory hosts fit too: it takes none of them, so ml,
+    whose memory hosts a smaller core leaves alone, is not reported short (an echo); the note says
+    what waits for the fix."""
+    env = stack_environment("fra-onprem")
+    env["pools"][0]["clusters"][0]["nodePools"][0]["max"] = 50
+    err = _problems(env)
+    assert [p.path for p in err.problems] == [f"{C0}.nodePools[0]"]
+    assert err.note == PLAN_CHECKS_SKIPPED
+
+
+def test_a_pool_that_could_not_be_planned_is_said_to_wait() -> None:
+    env = minimal_environment()
+    env["pools"][0]["clusters"][0]["nodePools"][0]["machine"]["vcpus"] = 1000  # no machine type fits
+    err = _problems(env)
+    assert [p.path for p in err.problems] == [f"{C0}.nodePools[0].machine"]
+    assert err.note == PLAN_CHECKS_SKIPPED
+
+
+# ---------------------------------------------------------------- messages in the house style
+
+
+@pytest.mark.parametrize(
+    ("at", "value", "message"),
+    [
+        (
+            (C0, "tenants"),
+            [{"name": "risk", "isolation": "dedicatd"}],
+            "must be one of namespace, virtual, dedicated; did you mean dedicated?",
+        ),
+        ((C0, "tenants"), [{"name": "risk", "runtime": "firecracker"}], "must be one of default, gvisor, kata"),
+        ((C0, "tenants"), [{"name": "risk", "isolation": 3}], "must be one of namespace, virtual, dedicated"),
+        ((C0, "nodePools", 0, "machine", "vcpus"), 8.0, "must be an integer (a whole number, not 8.0)"),
+        ((C0, "nodePools", 0, "machine", "vcpus"), 2.5, "must be an integer (a whole number, not 2.5)"),
+        ((C0, "nodePools", 0, "machine", "vcpus"), "4", "must be an integer, written without quotes"),
+        ((C0, "nodePools", 0, "machine", "vcpus"), "four", "must be an integer"),
+        ((C0, "nodePools", 0, "machine", "gpus"), True, "must be an integer, not true or false"),
+        ((C0, "nodePools", 0, "machine", "memoryGib"), "lots", "must be a number"),
+        ((C0, "nodePools", 0, "machine", "memoryGib"), "16", "must be a number, written without quotes"),
+        ((C0, "nodePools", 0, "machine", "memoryGib"), False, "must be a number, not true or false"),
+        ((C0, "nodePools", 0, "machine", "memoryGib"), float("inf"), "must be a finite number (not infinity or NaN)"),
+        ((C0, "nodePools", 0, "machine", "vcpus"), 0, "must be greater than 0"),
+        ((C0, "nodePools", 0, "machine", "memoryGib"), -1, "must be greater than 0"),
+        ((C0, "nodePools", 0, "min"), -1, "must be at least 0"),
+        ((C0, "controlPlane"), {"ha": "yes"}, "must be true or false"),
+        ((C0, "controlPlane"), {"ha": "true"}, "must be true or false, written without quotes"),
+        ((C0, "name"), 7, "must be text"),
+        ((C0, "nodePools"), [], "must hold at least one item"),
+        ((C0, "nodePools"), {"name": "general"}, "must be a list"),
+        ((C0, "nodePools", 0, "machine"), [4, 16], "must be a mapping"),
+        ((C0, "tenants"), [{"name": "risk", "quota": 8}], "must be a mapping"),
+        (("pools", 0, "substrate", "aws", "zones"), 7, "must be at most 6"),
+        (("pools", 0, "substrate", "aws", "zones"), 0, "must be at least 1"),
+        (("pools", 0, "substrate"), "aws", "must be a mapping"),
+        (
+            ("pools", 0, "substrate"),
+            {"gcp": {"project": "Acme!", "region": "europe-west3"}},
+            "must match '^[a-z][-a-z0-9]{4,28}[a-z0-9]$': the GCP project ID the pool is built in "
+            "(it must exist, with billing and the APIs enabled)",
+        ),
+    ],
+)
+def test_structural_problems_say_what_the_value_must_be(at: tuple[Any, ...], value: Any, message: str) -> None:
+    env = minimal_environment()
+    node: Any = env["pools"][0]["clusters"][0] if at[0] == C0 else env
+    for part in at[1:-1] if at[0] == C0 else at[:-1]:
+        node = node[part]
+    node[at[-1]] = value
+    messages = [p.message for p in _problems(env).problems]
+    assert message in messages, messages
+    assert not any("Input should" in m or "String should" in m for m in messages), messages
+
+
+def test_a_site_country_pattern_says_what_it_means() -> None:
+    env = stack_environment("fra-onprem")
+    env["pools"][0]["substrate"]["bareMetal"]["country"] = "de"
+    env["pools"][0]["substrate"]["bareMetal"]["ssh"]["user"] = "x; reboot"
+    assert [str(p) for p in _problems(env).problems] == [
+        "pools[0].substrate.bareMetal.country: \"de\" — must match '^[A-Z]{2}$': the site's country, "
+        "ISO 3166-1 alpha-2 (DE): what residency is judged by",
+        "pools[0].substrate.bareMetal.ssh.user: \"x; reboot\" — must match '^[a-z_][a-z0-9_-]{0,31}$': "
+        "a POSIX user name (what useradd takes) with passwordless sudo on every host",
+    ]
+
+
+def _context(kind: str) -> dict[str, Any]:
+    """Whatever context a pydantic error of ``kind`` needs (a number, or a text where it must be)."""
+    ctx: dict[str, Any] = {}
+    while True:
+        try:
+            PydanticKnownError(kind, ctx or None)  # type: ignore[arg-type]
+            return ctx
+        except (KeyError, TypeError) as exc:
+            wanted = re.search(r"'(\w+)' (required in context|context value must be a String)", str(exc))
+            assert wanted, exc
+            ctx[wanted.group(1)] = 1 if wanted.group(2).startswith("required") else "x"
+
+
+ERROR_TYPES = get_args(ErrorType)
+
+
+@pytest.mark.parametrize("kind", ERROR_TYPES)
+def test_every_error_pydantic_can_give_has_a_message(kind: str) -> None:
+    loc = ("pools", 0, "clusters", 0, "tenants", 0, "isolation")
+    data = ValidationError.from_exception_data(
+        "EnvironmentArgs", [{"type": kind, "loc": loc, "input": {"a": [1.0, None, True]}, "ctx": _context(kind)}]
+    )
+    (problem,) = problems_from_validation_error(data)
+    assert problem.path == "pools[0].clusters[0].tenants[0].isolation"
+    assert problem.message and not re.match(r"(\w+ )?(input|string|value|data) should", problem.message, re.I)
+    assert json.loads(json.dumps(problem.as_dict())) == problem.as_dict()
+    str(problem)
+
+
+def test_a_custom_pydantic_error_keeps_its_own_message() -> None:
+    data = ValidationError.from_exception_data(
+        "EnvironmentArgs", [{"type": PydanticCustomError("odd", "odd {x}", {"x": 1}), "loc": ("name",), "input": 1}]
+    )
+    assert [str(p) for p in problems_from_validation_error(data)] == ["name: 1 — odd 1"]
+
+
+def test_literal_values_come_from_pydantic_when_the_model_does_not_say() -> None:
+    err = ValidationError.from_exception_data(
+        "EnvironmentArgs",
+        [{"type": "literal_error", "loc": ("nowhere",), "input": "bbx", "ctx": {"expected": "'ax', 'bb' or 'c'"}}],
+    )
+    assert problems_from_validation_error(err)[0].message == "must be one of ax, bb, c; did you mean bb?"
+
+
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [
+        ("eu-west-1", '"eu-west-1"'),
+        ("trailing\\", '"trailing\\"'),  # text as written
+        (8.0, "8.0"),
+        (False, "false"),
+        (None, "null"),
+        (2**31, "2147483648"),
+        pytest.param(10**5000, "1.000e+5000", id="an-integer-of-5001-digits"),
+        (float("inf"), "Infinity"),
+        (float("nan"), "NaN"),
+        ({"vcpus": 64, "memoryGib": 512.0, "gpus": 0}, '{"vcpus": 64, "memoryGib": 512.0, "gpus": 0}'),
+        ({"ha": False}, '{"ha": false}'),
+        ([1, "a", None, ("b",)], '[1, "a", null, ["b"]]'),
+        ({1: "one"}, '{"1": "one"}'),
+        (list(range(100)), "[0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21..."),
+        ("x" * 100, '"' + "x" * 76 + "..."),
+    ],
+)
+def test_values_are_shown_as_json_writes_them(value: Any, shown: str) -> None:
+    assert show_value(value) == shown
+    assert len(show_value(value)) <= 80
+
+
+def test_values_that_hold_themselves_or_a_model_are_shown_too() -> None:
+    loop: list[Any] = []
+    loop.append(loop)
+    assert show_value(loop) == "[" * 77 + "..."
+    deep: list[Any] = []
+    node = deep
+    for _ in range(10_000):
+        node.append([])
+        node = node[0]
+    assert show_value(deep).startswith("[[[")
+    machine = Machine(vcpus=2, memory_gib=4)
+    assert show_value(machine) == '{"vcpus": 2, "memoryGib": 4.0, "gpus": 0}'
+    assert show_value(Substrate(aws={"region": "eu-west-1"})) == '{"aws": {"region": "eu-west-1", "zones": 3}}'
+
+
+def test_plan_problems_show_their_values_as_json_too() -> None:
+    env = stack_environment("fra-onprem")
+    env["pools"][0]["clusters"][1]["controlPlane"] = {"ha": True}
+    env["pools"][0]["capacity"] = {"vcpus": 64, "memoryGib": 512.0, "gpus": 0}
+    text = str(_problems(env))
+    assert "{'" not in text and "False" not in text and "True" not in text
+    assert '{"ha": true}' in text or '{"vcpus": 64, "memoryGib": 512.0, "gpus": 0}' in text

@@ -169,11 +169,11 @@ def _substrate(value: object) -> bytes:
 
 
 FILES += [
-    ("substrate-a-string", _substrate("aws"), "pools[0].substrate", "dictionary"),
-    ("substrate-a-list", _substrate(["aws"]), "pools[0].substrate", "dictionary"),
-    ("substrate-a-number", _substrate(3), "pools[0].substrate", "dictionary"),
-    ("substrate-aws-a-string", _substrate({"aws": "eu-west-1"}), "pools[0].substrate.aws", "dictionary"),
-    ("substrate-bare-metal-a-list", _substrate({"bareMetal": []}), "pools[0].substrate.bareMetal", "dictionary"),
+    ("substrate-a-string", _substrate("aws"), "pools[0].substrate", "must be a mapping"),
+    ("substrate-a-list", _substrate(["aws"]), "pools[0].substrate", "must be a mapping"),
+    ("substrate-a-number", _substrate(3), "pools[0].substrate", "must be a mapping"),
+    ("substrate-aws-a-string", _substrate({"aws": "eu-west-1"}), "pools[0].substrate.aws", "must be a mapping"),
+    ("substrate-bare-metal-a-list", _substrate({"bareMetal": []}), "pools[0].substrate.bareMetal", "must be a mapping"),
 ]
 
 

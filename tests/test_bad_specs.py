@@ -447,3 +447,42 @@ def test_missing_stack_lists_the_stacks_there() -> None:
     result = CliRunner().invoke(app, ["plan", "no-such-env"])
     assert result.exit_code == 2
     assert "eu-prod" in result.stderr and "eu-prod-gcp" in result.stderr
+
+
+def test_messages_say_what_the_value_must_be_and_show_it_as_written(tmp_path: Path) -> None:
+    env = _bad_env(_with_tenant(isolation="dedicatd"))
+    env["pools"][0]["substrate"]["aws"]["region"] = "eu-centrl-1"
+    env["pools"][0]["clusters"][0]["version"] = "1.40"
+    env["pools"][0]["clusters"][0]["nodePools"][0]["machine"]["vcpus"] = 8.0
+    env["pools"][0]["clusters"][0]["frameworks"] = [{"kafka": {"name": "events", "tenant": "nobody"}}]
+    path = tmp_path / "Pulumi.bad.yaml"
+    path.write_text(yaml.safe_dump({"config": {"platform:environment": env}}, sort_keys=False), encoding="utf-8")
+    text = CliRunner().invoke(app, ["plan", str(path)])
+    assert text.exit_code == 2
+    lines = [line.strip() for line in text.stderr.splitlines()]
+    assert lines[1:6] == [
+        'pools[0].substrate.aws.region: "eu-centrl-1" — not an AWS region in the catalog; '
+        "did you mean eu-central-1, me-central-1, eu-central-2?",
+        f'{C0}.version: "1.40" — not a Kubernetes version AWS offers; the catalog knows '
+        + ", ".join(f"1.{m}" for m in range(24, 37)),
+        f"{NP0}.machine.vcpus: 8.0 — must be an integer (a whole number, not 8.0)",
+        f'{C0}.tenants[0].isolation: "dedicatd" — must be one of namespace, virtual, dedicated; '
+        "did you mean dedicated?",
+        f'{C0}.frameworks[0].kafka.tenant: "nobody" — no such tenant in this cluster; tenants: risk',
+    ]
+    doc = json.loads(CliRunner().invoke(app, ["plan", str(path), "--format", "json"]).stdout)
+    assert doc["problems"][2] == {
+        "path": f"{NP0}.machine.vcpus",
+        "message": "must be an integer (a whole number, not 8.0)",
+        "value": 8.0,
+    }
+
+
+def test_a_bare_metal_shortage_shows_its_values_as_json(tmp_path: Path) -> None:
+    env = _bad_env(_set("pools.0.substrate", BARE_METAL))
+    env["pools"][0]["clusters"][0]["controlPlane"] = {"ha": True}
+    result = CliRunner().invoke(app, ["plan", str(_write_stack(tmp_path, env))])
+    assert result.exit_code == 2
+    assert f'{C0}.controlPlane: {{"ha": true}} — cluster ' in result.stderr
+    assert f'{NP0}: {{"vcpus": 4, "memoryGib": 16.0, "gpus": 0}} — cluster ' in result.stderr
+    assert "Not checked yet: capacity, host assignment, names and sizes" in result.stderr

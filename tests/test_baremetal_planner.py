@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from strata.catalog import load_catalog
 from strata.declarations import EnvironmentArgs
-from strata.planner import PoolPlan, Resources, plan_pool
+from strata.planner import PoolPlan, Resources, plan_environment, plan_pool
 
 from .conftest import stack_environment
 
@@ -197,3 +197,55 @@ def test_a_host_listed_twice() -> None:
     assert plan is None
     assert [(p.path, p.value) for p in problems] == [("pools[0].substrate.bareMetal.hosts[14]", "10.20.0.14")]
     assert "same address as hosts[3]" in problems[0].message
+
+
+def test_a_host_listed_twice_does_not_hide_a_shortage() -> None:
+    env = stack_environment("fra-onprem")
+    hosts = env["pools"][0]["substrate"]["bareMetal"]["hosts"]
+    hosts.append(copy.deepcopy(hosts[8]) | {"name": "fra-x99"})  # fra-m01's address again
+    env["pools"][0]["clusters"][1]["nodePools"][1]["max"] = 3  # three GPU hosts wanted, two exist
+    plan, problems = _plan(env)
+    assert plan is None
+    assert [p.path for p in problems] == ["pools[0].substrate.bareMetal.hosts[14]", "pools[0].clusters[1].nodePools[1]"]
+    assert problems[1].message.endswith("2 free host(s) fit (fra-x01, fra-x02): short by 1")
+
+
+def test_hosts_listed_twice_count_as_listed() -> None:
+    """Entries listed twice are assigned as listed: fixing one (another host's address) leaves as
+    many hosts, removing it fewer, so no shortage is reported that the fixed inventory lacks."""
+    twice = [_host(0, 8, 32, 0), _host(0, 8, 32, 0) | {"name": "h999"}]
+    cluster = {
+        "name": "c",
+        "version": "1.35",
+        "controlPlane": {"ha": False},
+        "nodePools": [{"name": "np", "machine": {"vcpus": 8, "memoryGib": 32}, "min": 1, "max": 1}],
+    }
+    plan, problems = _plan(_site(twice, [cluster]))
+    assert plan is None and [p.path for p in problems] == ["pools[0].substrate.bareMetal.hosts[1]"]
+    cluster["nodePools"][0]["max"] = 2
+    plan, problems = _plan(_site(twice, [cluster]))
+    assert [p.path for p in problems] == ["pools[0].substrate.bareMetal.hosts[1]", "pools[0].clusters[0].nodePools[0]"]
+    assert problems[1].message.endswith("1 free host(s) fit (h999): short by 1")
+
+
+def test_a_shortage_takes_no_host_from_the_clusters_after_it() -> None:
+    env = stack_environment("fra-onprem")
+    env["pools"][0]["clusters"][0]["nodePools"][0]["max"] = 50  # core: the memory hosts fit its shape too
+    plan, problems = _plan(env)
+    assert plan is None
+    assert [p.path for p in problems] == ["pools[0].clusters[0].nodePools[0]"]  # ml is not short: an echo
+    assert "9 free host(s) fit" in problems[0].message and "short by 41" in problems[0].message
+    # a cluster short on its own is still reported after one that is short
+    env["pools"][0]["clusters"][1]["nodePools"][1]["max"] = 3
+    _, problems = _plan(env)
+    assert [p.path for p in problems] == ["pools[0].clusters[0].nodePools[0]", "pools[0].clusters[1].nodePools[1]"]
+
+
+def test_a_pool_whose_problems_stop_its_plan_is_named_unplanned() -> None:
+    env = stack_environment("fra-onprem")
+    args = EnvironmentArgs.model_validate(env, by_alias=True, by_name=False)
+    assert plan_environment(CAT, args, TODAY).unplanned == ()
+    env["pools"][0]["clusters"][0]["nodePools"][0]["max"] = 50
+    args = EnvironmentArgs.model_validate(env, by_alias=True, by_name=False)
+    plan = plan_environment(CAT, args, TODAY)
+    assert plan.unplanned == ("pools[0]",) and plan.pools == () and plan.problems

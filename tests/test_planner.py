@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import ipaddress
 
@@ -132,3 +133,15 @@ def test_gke_ranges_and_control_plane_blocks_do_not_overlap() -> None:
     for i, a in enumerate(nets):
         for b in nets[i + 1 :]:
             assert not a.overlaps(b)
+
+
+def test_a_cloud_pool_whose_shape_no_type_fits_is_unplanned_and_the_others_planned() -> None:
+    env = minimal_environment()
+    env["pools"].append(copy.deepcopy(env["pools"][0]) | {"name": "edge"})
+    env["pools"][1]["clusters"][0]["name"] = "edge-apps"
+    env["pools"][0]["clusters"][0]["nodePools"][0]["machine"]["vcpus"] = 1000
+    plan = plan_environment(CAT, EnvironmentArgs.model_validate(env, by_alias=True, by_name=False), TODAY)
+    assert plan.unplanned == ("pools[0]",)
+    assert [p.name for p in plan.pools] == ["edge"]
+    assert [p.path for p in plan.problems] == ["pools[0].clusters[0].nodePools[0].machine"]
+    assert plan.problems[0].value == {"vcpus": 1000, "memoryGib": 16.0, "gpus": 0}

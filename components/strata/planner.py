@@ -144,6 +144,9 @@ class EnvironmentPlan:
     today: dt.date
     problems: tuple[Problem, ...] = field(default=())
     spec: EnvironmentArgs | None = None
+    #: The paths of the pools (``pools[1]``) whose problems stopped their plan: their capacity
+    #: ledger, derived names and sizes were not judged (they are missing from ``pools``).
+    unplanned: tuple[str, ...] = ()
 
     @property
     def estimated_pools(self) -> tuple[PoolPlan, ...]:
@@ -281,15 +284,20 @@ def plan_environment(catalog: Catalog, env: EnvironmentArgs, today: dt.date) -> 
     in ``EnvironmentPlan.problems``, all of them, for the caller to reject."""
     pools: list[PoolPlan] = []
     problems: list[Problem] = []
+    unplanned: list[str] = []
     for i, pool in enumerate(env.pools):
         pplan, pprobs = plan_pool(catalog, pool, today, f"pools[{i}]")
         problems += pprobs
         if pplan:
             pools.append(pplan)
+        elif pprobs:
+            unplanned.append(f"pools[{i}]")
     cost = Cost()
     for p in pools:
         cost = cost + p.cost
-    return EnvironmentPlan(env.name, env.owner, env.jurisdiction, tuple(pools), cost, today, tuple(problems), env)
+    return EnvironmentPlan(
+        env.name, env.owner, env.jurisdiction, tuple(pools), cost, today, tuple(problems), env, tuple(unplanned)
+    )
 
 
 # ---------------------------------------------------------------- bare metal: hosts → clusters
@@ -332,20 +340,27 @@ def plan_bare_metal_pool(
 ) -> tuple[PoolPlan | None, list[Problem]]:
     """Assign hosts to clusters exclusively: each cluster's control plane first, then its node
     pools, each from the first free hosts (in inventory order) whose shape fits. Clusters take
-    their hosts in declaration order, so appending a host or a cluster moves no assigned host."""
+    their hosts in declaration order, so appending a host or a cluster moves no assigned host.
+
+    A control plane or node pool that falls short takes no host, so the ones after it are judged on
+    no fewer hosts than a fix asking it for fewer would leave them: a shortage reported after it is
+    not its echo (one it would cause waits for its fix, with the rest). A host listed twice is
+    a problem and no plan is made, but the hosts are still assigned, each entry as listed, so that
+    a shortage is reported too: fixing the entry (another host's address or name) or removing it
+    leaves no more hosts than listed. Either way the pool has no plan: its capacity ledger, names
+    and sizes wait for the fix (:attr:`EnvironmentPlan.unplanned`)."""
     bm = pool.substrate.bare_metal
     assert bm is not None
     problems = host_problems(pool, path)
-    if problems:
-        return None, problems
     free: list[Host] = list(bm.hosts)
     cp_vcpus, cp_memory = catalog.control_plane_shape
 
     def take(count: int, vcpus: float, memory_gib: float, gpus: int) -> tuple[list[Host], list[Host]]:
         fitting = [h for h in free if _fits(h, vcpus, memory_gib, gpus)]
         chosen = fitting[:count]
-        for h in chosen:
-            free.remove(h)
+        if len(chosen) == count:  # one that falls short takes none (see above)
+            for h in chosen:
+                free.remove(h)
         return chosen, fitting
 
     clusters: list[ClusterPlan] = []

@@ -6,7 +6,9 @@ references, versions per substrate, zones). Where the structure fails, the relat
 judged on every part that is sound on its own (see :func:`check_salvageable`). The plan itself
 (machine shapes the catalog can satisfy, the capacity ledger, host assignment, derived names and
 provider sizes) needs the whole environment: it is judged once the structure is sound, and the
-error says so while it is not (:attr:`SpecError.note`).
+error says so while it is not (:attr:`SpecError.note`). It says so too when a pool's own problems
+(a shape no machine type fits, too few hosts, a host listed twice) stopped its plan: that pool's
+capacity ledger, names and sizes wait for the fix.
 """
 
 from __future__ import annotations
@@ -25,7 +27,8 @@ from strata.limits import size_problems
 from strata.naming import name_problems
 from strata.planner import EnvironmentPlan, plan_environment
 
-#: :attr:`SpecError.note` when the structure failed: what the plan judges was not judged.
+#: :attr:`SpecError.note` when the structure failed, or a pool could not be planned: what the plan
+#: judges was not judged (or not for every pool).
 PLAN_CHECKS_SKIPPED = "capacity, host assignment, names and sizes are checked once the problems above are fixed"
 
 
@@ -55,7 +58,8 @@ def validate_environment(
     # Names and sizes are judged on what could be planned (hosts assigned, machine types chosen).
     problems += name_problems(plan, catalog) + size_problems(plan, catalog)
     if problems:
-        raise SpecError(in_file_order(problems, data), source)
+        note = PLAN_CHECKS_SKIPPED if plan.unplanned else None
+        raise SpecError(in_file_order(problems, data), source, note=note)
     return env, plan
 
 

@@ -10,22 +10,25 @@ sound on their own, so that every problem it reports is one the fixed file would
 from __future__ import annotations
 
 import ipaddress
+import re
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Annotated, Any, get_args, get_origin
+from typing import Annotated, Any, Literal, get_args, get_origin
 
 from pydantic import BaseModel, TypeAdapter, ValidationError
+from pydantic.fields import FieldInfo
 
 from strata.catalog import Catalog
-from strata.declarations.errors import PathPart, Problem, format_path
+from strata.declarations.errors import PathPart, Problem, format_path, show_value
 from strata.declarations.models import (
     FRAMEWORK_KINDS,
     ApiEndpoint,
     EnvironmentArgs,
-    Framework,
+    FrameworkSpec,
     KubernetesClusterArgs,
     ResourcePoolArgs,
     Substrate,
     Tenant,
+    _suggest,
 )
 from strata.network import MAX_GKE_CLUSTERS_PER_POOL
 
@@ -60,8 +63,156 @@ def _unwrap(annotation: Any) -> Any:
     return annotation
 
 
+def _field_at(root: type[BaseModel], loc: Iterable[PathPart]) -> FieldInfo | None:
+    """The field that ``loc`` (below ``root``) names, or the list field whose item it names."""
+    current: Any = root
+    found = None
+    for part in loc:
+        if isinstance(part, int):
+            continue
+        if not (isinstance(current, type) and issubclass(current, BaseModel)):
+            return None
+        found = next((f for n, f in current.model_fields.items() if part in (n, f.alias)), None)
+        if found is None:
+            return None
+        current = _unwrap(found.annotation)
+    return found
+
+
+def _literal_values(annotation: Any) -> tuple[Any, ...] | None:
+    """The values of the ``Literal`` inside ``annotation`` (``tuple[Literal[...], ...]`` too)."""
+    if get_origin(annotation) is Literal:
+        return get_args(annotation)
+    for arg in get_args(annotation):
+        found = _literal_values(arg)
+        if found:
+            return found
+    return None
+
+
+def _expected(ctx: Mapping[str, Any]) -> list[str]:
+    """The values pydantic's ``expected`` lists (``'a', 'b' or 'c'``), without their quotes."""
+    text = str(ctx.get("expected", ""))
+    quoted = re.findall(r"'((?:[^'\\]|\\.)*)'", text)
+    return quoted or [v for v in re.split(r", | or ", text) if v]
+
+
+def _number(x: Any) -> str:
+    """A bound as a person writes it: ``0``, not ``0.0``; ``0.5``."""
+    if isinstance(x, float) and x.is_integer():
+        return str(int(x))
+    return show_value(x) if isinstance(x, int | float) and not isinstance(x, bool) else str(x)
+
+
+def _quoted_number(value: Any) -> bool:
+    """Text that reads as a number (``"4"``, ``" 2.5"``): a quoted number in YAML."""
+    if not isinstance(value, str):
+        return False
+    try:
+        float(value)
+    except ValueError:
+        return False
+    return True
+
+
+def _sentence(description: str | None) -> str:
+    """A field's description as a clause: its first sentence, without markup or the full stop,
+    beginning in lower case (unless with an acronym: ``GCP``)."""
+    if not description:
+        return ""
+    text = " ".join(description.replace("``", "").split())
+    text = re.split(r"(?<=\.)\s+(?=[A-Z])", text, maxsplit=1)[0].removesuffix(".")
+    return text[:1].lower() + text[1:] if text[1:2].islower() or text[1:2] == " " else text
+
+
+def _count(n: Any, what: str) -> str:
+    return f"one {what}" if n == 1 else f"{_number(n)} {what}s"
+
+
+def _message(e: Mapping[str, Any], root: type[BaseModel], loc: Sequence[PathPart]) -> str:
+    """pydantic's error ``e`` in the house style: what the value must be. An error of a kind not
+    translated here keeps pydantic's own message (its "Input should ..." said "must ...")."""
+    kind = e["type"]
+    ctx: Mapping[str, Any] = e.get("ctx") or {}
+    value = e.get("input")
+    is_bool = isinstance(value, bool)
+    if kind in ("value_error", "assertion_error"):
+        return str(e["msg"]).removeprefix("Value error, ").removeprefix("Assertion failed, ")
+    if kind == "extra_forbidden":
+        parent = _model_at(root, loc[:-1])
+        allowed = sorted((f.alias or n) for n, f in parent.model_fields.items()) if parent else []
+        return "unknown key" + (f"; allowed here: {', '.join(allowed)}" if allowed else "")
+    if kind == "missing":
+        return "required but missing"
+    if kind in ("literal_error", "enum"):
+        fld = _field_at(root, loc)
+        literal = _literal_values(fld.annotation) if fld is not None and kind == "literal_error" else None
+        allowed = [str(v) for v in literal] if literal else _expected(ctx)
+        hint = _suggest(value, allowed) if isinstance(value, str) else ""
+        return f"must be one of {', '.join(allowed)}{hint}"
+    if kind in ("int_type", "int_parsing", "int_from_float"):
+        if isinstance(value, float):
+            return f"must be an integer (a whole number, not {show_value(value)})"
+        if is_bool:
+            return "must be an integer, not true or false"
+        return "must be an integer" + (", written without quotes" if _quoted_number(value) else "")
+    if kind == "int_parsing_size":
+        return "must be an integer small enough to read"
+    if kind in ("float_type", "float_parsing"):
+        if is_bool:
+            return "must be a number, not true or false"
+        return "must be a number" + (", written without quotes" if _quoted_number(value) else "")
+    if kind == "finite_number":
+        return "must be a finite number (not infinity or NaN)"
+    if kind in ("bool_type", "bool_parsing"):
+        spelled = isinstance(value, str) and value.strip().lower() in ("true", "false")
+        return "must be true or false" + (", written without quotes" if spelled else "")
+    if kind in ("string_type", "string_sub_type", "string_unicode"):
+        return "must be text"
+    if kind == "string_not_ascii":
+        return "must be ASCII text"
+    if kind in ("model_type", "model_attributes_type", "dict_type"):
+        return "must be a mapping"
+    if kind in ("list_type", "tuple_type", "set_type", "frozen_set_type", "iterable_type", "deque_type"):
+        return "must be a list"
+    if kind == "none_required":
+        return "must be null"
+    if kind == "greater_than":
+        return f"must be greater than {_number(ctx.get('gt'))}"
+    if kind == "greater_than_equal":
+        return f"must be at least {_number(ctx.get('ge'))}"
+    if kind == "less_than":
+        return f"must be less than {_number(ctx.get('lt'))}"
+    if kind == "less_than_equal":
+        return f"must be at most {_number(ctx.get('le'))}"
+    if kind == "multiple_of":
+        return f"must be a multiple of {_number(ctx.get('multiple_of'))}"
+    if kind == "too_short":
+        return f"must hold at least {_count(ctx.get('min_length'), 'item')}"
+    if kind == "too_long":
+        return f"must hold at most {_count(ctx.get('max_length'), 'item')}"
+    if kind == "string_too_short":
+        n = ctx.get("min_length")
+        return "must not be empty" if n == 1 else f"must be at least {_count(n, 'character')} long"
+    if kind == "string_too_long":
+        return f"must be at most {_count(ctx.get('max_length'), 'character')} long"
+    if kind == "string_pattern_mismatch":
+        fld = _field_at(root, loc)
+        meaning = _sentence(fld.description if fld is not None else None)
+        return f"must match '{ctx.get('pattern')}'" + (f": {meaning}" if meaning else "")
+    if kind == "invalid_key":
+        return "keys must be text"
+    # Any other: pydantic's own message, its "Input should be ..." said as "must be ...".
+    return _SHOULD.sub("must ", str(e["msg"]))
+
+
+#: How pydantic's messages about the value itself begin (``Input should be``, ``URL input should``).
+_SHOULD = re.compile(r"^(?:\w+ )?(?:[Ii]nput|String|Value|Data) should ")
+
+
 def problems_from_validation_error(err: ValidationError, root: type[BaseModel] = EnvironmentArgs) -> list[Problem]:
-    """Translate pydantic's errors into Problems with the stack file's camelCase paths."""
+    """Translate pydantic's errors into Problems with the stack file's camelCase paths, each saying
+    what the value must be (:func:`_message`)."""
     problems = []
     errors = err.errors(include_url=False)
     locs = [tuple(e["loc"]) for e in errors]
@@ -70,16 +221,11 @@ def problems_from_validation_error(err: ValidationError, root: type[BaseModel] =
         if e["type"] == "too_short" and any(o[: len(e["loc"])] == e["loc"] and o != e["loc"] for o in locs):
             continue  # a list whose items failed is also reported as empty; the items say why
         path = format_path(loc)
-        kind = e["type"]
-        msg = e["msg"].removeprefix("Value error, ")
-        if kind == "extra_forbidden":
-            parent = _model_at(root, loc[:-1])
-            allowed = sorted((f.alias or n) for n, f in parent.model_fields.items()) if parent else []
-            msg = "unknown key" + (f"; allowed here: {', '.join(allowed)}" if allowed else "")
-        if kind == "missing":
-            problems.append(Problem(path, "required but missing"))
-            continue
-        problems.append(Problem(path, msg, e.get("input")))
+        msg = _message(e, root, loc)
+        if e["type"] == "missing":
+            problems.append(Problem(path, msg))
+        else:
+            problems.append(Problem(path, msg, e.get("input")))
     return problems
 
 
@@ -122,8 +268,20 @@ _CLUSTER = TypeAdapter(KubernetesClusterArgs)
 _SUBSTRATE = _field_adapter(ResourcePoolArgs, "substrate")
 _VERSION = _field_adapter(KubernetesClusterArgs, "version")
 _ENDPOINT = _field_adapter(KubernetesClusterArgs, "api_endpoint")
-_TENANTS = _field_adapter(KubernetesClusterArgs, "tenants")
 _FRAMEWORK = _field_adapter(KubernetesClusterArgs, "frameworks", item=True)
+_TENANT_NAME = _field_adapter(Tenant, "name")
+_DATA_CLASSES = _field_adapter(Tenant, "data_classes")
+_FRAMEWORK_TENANT = _field_adapter(FrameworkSpec, "tenant")
+_FRAMEWORK_DATA_CLASS = _field_adapter(FrameworkSpec, "data_class")
+#: The substrate kinds as the stack file spells them (``aws``, ``gcp``, ``bareMetal``).
+_SUBSTRATE_KINDS = tuple(Substrate._choices.values())
+
+#: A tenant as references are judged against it: its name and the data classes it declares, each
+#: None where it is not sound.
+TenantRef = tuple[str | None, tuple[str, ...] | None]
+#: A framework as its references are judged: its kind, the tenant it names and its data class,
+#: each None where it is not sound (a data class also where none is given).
+FrameworkRef = tuple[str, str | None, str | None]
 
 
 def _valid(adapter: TypeAdapter[Any], raw: Any) -> Any:
@@ -134,6 +292,41 @@ def _valid(adapter: TypeAdapter[Any], raw: Any) -> Any:
         return adapter.validate_python(raw, by_alias=True, by_name=False)
     except ValidationError:
         return None
+
+
+def _substrate_kind(raw: Any, substrate: Substrate | None) -> str | None:
+    """A pool's substrate kind: the sound substrate's, else the one kind a raw substrate mapping
+    names (``{aws: {region: eu-centrl-1}}`` is an AWS pool whatever its fields hold)."""
+    if substrate is not None:
+        return substrate.kind
+    if isinstance(raw, Mapping):
+        kinds = [k for k in _SUBSTRATE_KINDS if k in raw]
+        return kinds[0] if len(kinds) == 1 else None
+    return None
+
+
+def _tenant_ref(raw: Any) -> TenantRef:
+    """A raw tenant's name and data classes, each judged on its own (a tenant that does not
+    declare ``dataClasses`` declares none)."""
+    classes = _field(raw, "dataClasses")
+    return _valid(_TENANT_NAME, _field(raw, "name")), () if classes is _ABSENT else _valid(_DATA_CLASSES, classes)
+
+
+def _framework_ref(raw: Any) -> FrameworkRef | None:
+    """A raw framework's kind, tenant and data class, if it names one kind only; the tenant and
+    the data class are judged on their own, whatever the framework's other fields hold."""
+    if isinstance(raw, Mapping):
+        kinds = [k for k in FRAMEWORK_KINDS if k in raw]
+        if len(kinds) != 1:
+            return None
+        spec = raw[kinds[0]]
+        return (
+            kinds[0],
+            _valid(_FRAMEWORK_TENANT, _field(spec, "tenant")),
+            _valid(_FRAMEWORK_DATA_CLASS, _field(spec, "dataClass")),
+        )
+    framework = _valid(_FRAMEWORK, raw)  # a model given in Python
+    return None if framework is None else (framework.kind, framework.spec.tenant, framework.spec.data_class)
 
 
 def _framework_name(raw: Any) -> Any:
@@ -194,34 +387,46 @@ def _endpoint_problems(kind: str | None, endpoint: ApiEndpoint | None, path: str
 
 
 def _reference_problems(
-    tenants: Sequence[Tenant] | None, frameworks: Sequence[Framework | None], path: str
+    tenants: Sequence[TenantRef] | None, frameworks: Sequence[FrameworkRef | None], path: str
 ) -> list[Problem]:
     """Each framework runs for a tenant of its cluster, holding a data class the tenant declares.
-    Judged only against a sound list of tenants; a framework that is not sound is skipped."""
+    Judged against the tenants whose names are sound (None: the list itself is not): a tenant
+    that names none is none the framework can be said to miss, and a data class is judged only
+    where the tenant's (every tenant's of that name) data classes are sound. A framework's tenant
+    or data class that is not sound is not judged."""
     if tenants is None:
         return []
     problems: list[Problem] = []
-    by_name = {t.name: t for t in tenants}
+    every_name_sound = all(name is not None for name, _ in tenants)
+    by_name: dict[str, list[tuple[str, ...] | None]] = {}
+    for name, classes in tenants:
+        if name is not None:
+            by_name.setdefault(name, []).append(classes)
     for k, fw in enumerate(frameworks):
         if fw is None:
             continue
-        spec = fw.spec
-        fpath = f"{path}.frameworks[{k}].{fw.kind}"
-        tenant = by_name.get(spec.tenant)
+        kind, tenant, data_class = fw
         if tenant is None:
-            allowed = ", ".join(sorted(by_name)) or "none declared in this cluster"
-            problems.append(
-                Problem(f"{fpath}.tenant", f"no such tenant in this cluster; tenants: {allowed}", spec.tenant)
-            )
-        elif spec.data_class is not None and spec.data_class not in tenant.data_classes:
-            problems.append(
-                Problem(
-                    f"{fpath}.dataClass",
-                    f"tenant {tenant.name!r} does not declare this data class; it declares "
-                    f"{', '.join(tenant.data_classes) or 'none'}",
-                    spec.data_class,
+            continue
+        fpath = f"{path}.frameworks[{k}].{kind}"
+        declared = by_name.get(tenant)
+        if declared is None:
+            if every_name_sound:
+                allowed = ", ".join(sorted(by_name)) or "none declared in this cluster"
+                problems.append(
+                    Problem(f"{fpath}.tenant", f"no such tenant in this cluster; tenants: {allowed}", tenant)
                 )
+            continue
+        if data_class is None or any(classes is None or data_class in classes for classes in declared):
+            continue
+        known = list(dict.fromkeys(c for classes in declared for c in classes or ()))
+        problems.append(
+            Problem(
+                f"{fpath}.dataClass",
+                f"tenant {tenant!r} does not declare this data class; it declares {', '.join(known) or 'none'}",
+                data_class,
             )
+        )
     return problems
 
 
@@ -232,8 +437,8 @@ def _cluster_problems(
     *,
     version: str | None,
     endpoint: ApiEndpoint | None,
-    tenants: Sequence[Tenant] | None,
-    frameworks: Sequence[Framework | None],
+    tenants: Sequence[TenantRef] | None,
+    frameworks: Sequence[FrameworkRef | None],
     node_pool_names: Sequence[object],
     tenant_names: Sequence[object],
     framework_names: Sequence[object],
@@ -258,8 +463,8 @@ def check_cluster(catalog: Catalog, kind: str | None, cluster: KubernetesCluster
         path,
         version=cluster.version,
         endpoint=cluster.api_endpoint,
-        tenants=cluster.tenants,
-        frameworks=cluster.frameworks,
+        tenants=[(t.name, t.data_classes) for t in cluster.tenants],
+        frameworks=[(f.kind, f.spec.tenant, f.spec.data_class) for f in cluster.frameworks],
         node_pool_names=[n.name for n in cluster.node_pools],
         tenant_names=[t.name for t in cluster.tenants],
         framework_names=[f.spec.name for f in cluster.frameworks],
@@ -267,13 +472,19 @@ def check_cluster(catalog: Catalog, kind: str | None, cluster: KubernetesCluster
 
 
 def _substrate_problems(
-    catalog: Catalog, substrate: Substrate, path: str, *, capacity_missing: bool, cluster_count: int
+    catalog: Catalog,
+    kind: str,
+    substrate: Substrate | None,
+    path: str,
+    *,
+    capacity_missing: bool,
+    cluster_count: int,
 ) -> list[Problem]:
-    """What a pool's substrate asks of the pool: zones its region has, a capacity for a cloud pool,
-    a bounded number of GKE clusters, a substrate Strata can build."""
+    """What a pool's substrate asks of the pool: zones its region has (judged only on a sound
+    ``substrate``), and what its ``kind`` alone asks: a capacity for a cloud pool, a bounded number
+    of GKE clusters, a substrate Strata can build."""
     problems: list[Problem] = []
-    kind = substrate.kind
-    chosen = substrate.aws or substrate.gcp
+    chosen = (substrate.aws or substrate.gcp) if substrate is not None else None
     if chosen is not None:
         region = catalog.region(kind, chosen.region)
         if region is not None and chosen.zones > region.zones:
@@ -284,8 +495,8 @@ def _substrate_problems(
                     chosen.zones,
                 )
             )
-        if capacity_missing:
-            problems.append(Problem(f"{path}.capacity", "required for a cloud pool: the budget its clusters draw from"))
+    if kind in ("aws", "gcp") and capacity_missing:
+        problems.append(Problem(f"{path}.capacity", "required for a cloud pool: the budget its clusters draw from"))
     if kind == "gcp" and cluster_count > MAX_GKE_CLUSTERS_PER_POOL:
         problems.append(
             Problem(
@@ -309,7 +520,7 @@ def check_pool(catalog: Catalog, pool: ResourcePoolArgs, path: str) -> list[Prob
     """A valid pool's relations, its clusters' included."""
     kind = pool.substrate.kind
     problems = _substrate_problems(
-        catalog, pool.substrate, path, capacity_missing=pool.capacity is None, cluster_count=len(pool.clusters)
+        catalog, kind, pool.substrate, path, capacity_missing=pool.capacity is None, cluster_count=len(pool.clusters)
     )
     for j, cluster in enumerate(pool.clusters):
         problems += check_cluster(catalog, kind, cluster, f"{path}.clusters[{j}]")
@@ -370,6 +581,11 @@ def check_environment(env: EnvironmentArgs, catalog: Catalog) -> list[Problem]:
     return problems
 
 
+def _tenant_refs(raw: Any) -> list[TenantRef] | None:
+    """A raw list of tenants, each judged on its own; None if it is not a list."""
+    return [_tenant_ref(t) for t in raw] if isinstance(raw, list | tuple) else None
+
+
 def _salvage_cluster(catalog: Catalog, kind: str | None, raw: Any, path: str) -> list[Problem]:
     cluster = _valid(_CLUSTER, raw)
     if cluster is not None:
@@ -382,8 +598,8 @@ def _salvage_cluster(catalog: Catalog, kind: str | None, raw: Any, path: str) ->
         path,
         version=_valid(_VERSION, _field(raw, "version")),
         endpoint=_valid(_ENDPOINT, _field(raw, "apiEndpoint")),
-        tenants=() if raw_tenants is _ABSENT else _valid(_TENANTS, raw_tenants),
-        frameworks=[_valid(_FRAMEWORK, f) for f in raw_frameworks],
+        tenants=() if raw_tenants is _ABSENT else _tenant_refs(raw_tenants),
+        frameworks=[_framework_ref(f) for f in raw_frameworks],
         node_pool_names=[_field(n, "name") for n in _items(_field(raw, "nodePools"))],
         tenant_names=[_field(t, "name") for t in _items(raw_tenants)],
         framework_names=[_framework_name(f) for f in raw_frameworks],
@@ -397,16 +613,19 @@ def _salvage_pool(
         return check_pool(catalog, pool, path)
     clusters = _items(_field(raw, "clusters"))
     problems: list[Problem] = []
-    if substrate is not None:
+    # What needs only the kind (versions, a cloud pool's capacity, ...) is judged even when the
+    # substrate's own fields are not sound; its zones only when they are.
+    kind = _substrate_kind(_field(raw, "substrate"), substrate)
+    if kind is not None:
         capacity = _field(raw, "capacity")
         problems += _substrate_problems(
             catalog,
+            kind,
             substrate,
             path,
             capacity_missing=capacity is None or capacity is _ABSENT,
             cluster_count=len(clusters),
         )
-    kind = substrate.kind if substrate is not None else None
     for j, cluster in enumerate(clusters):
         problems += _salvage_cluster(catalog, kind, cluster, f"{path}.clusters[{j}]")
     return problems
@@ -414,9 +633,11 @@ def _salvage_pool(
 
 def check_salvageable(data: Any, catalog: Catalog) -> list[Problem]:
     """The relations :func:`check_environment` judges, for a declaration whose structure failed:
-    each judged on the parts it depends on that are sound on their own (a pool, else its substrate
-    and each cluster, else a cluster's version and lists of names), skipping the rest, so that no
-    problem reported is an echo of a structural one. ``data`` may have any shape."""
+    each judged on the parts it depends on that are sound on their own (a pool, else its substrate,
+    or the one kind its substrate names, and each cluster, else a cluster's version, lists of
+    names, and each tenant's name and data classes and each framework's tenant and data class),
+    skipping the rest, so that no problem reported is an echo of a structural one. ``data`` may
+    have any shape."""
     raw_pools = _items(_field(data, "pools"))
     pools: list[ResourcePoolArgs | None] = [_valid(_POOL, p) for p in raw_pools]
     substrates: list[Substrate | None] = [

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
+import decimal
+import json
 import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
@@ -24,9 +27,84 @@ def format_path(parts: Sequence[PathPart]) -> str:
     return out or "(root)"
 
 
+#: The longest value :func:`show_value` prints; a longer one is cut, ending in ``...``.
+SHOWN_MAX = 80
+
+
 def show_value(value: Any) -> str:
-    text = repr(value) if not isinstance(value, str) else f'"{value}"'
-    return text if len(text) <= 80 else text[:77] + "..."
+    """``value`` as the declaration would write it: text in double quotes as written, anything else
+    as JSON writes it (``8.0``, ``false``, ``null``, ``{"vcpus": 64, "gpus": 0}``), cut at
+    :data:`SHOWN_MAX` characters. A non-finite number is ``Infinity``, ``-Infinity`` or ``NaN``; a
+    model given in Python is shown by its fields, any other object by its ``repr``."""
+    text = f'"{value}"' if isinstance(value, str) else _as_json(value, SHOWN_MAX + 1)
+    return text if len(text) <= SHOWN_MAX else text[: SHOWN_MAX - 3] + "..."
+
+
+class _Full(Exception):
+    """Enough of a value is written: the rest would be cut."""
+
+
+def _as_json(value: Any, budget: int) -> str:
+    """``value`` in JSON's notation, written only until ``budget`` characters (so a value that is
+    very large or deep, or holds itself, costs no more than what is shown)."""
+    out: list[str] = []
+    written = 0
+
+    def put(text: str) -> None:
+        nonlocal written
+        out.append(text)
+        written += len(text)
+        if written >= budget:
+            raise _Full
+
+    def walk(node: Any) -> None:
+        if node is None or isinstance(node, bool):
+            put({None: "null", True: "true", False: "false"}[node])
+        elif isinstance(node, int):  # str() refuses more than 4,300 digits
+            put(str(node) if abs(node) < 10**60 else format(decimal.Decimal(node), ".3e"))
+        elif isinstance(node, float):
+            put(repr(node) if math.isfinite(node) else _NON_FINITE.get(str(node), "NaN"))
+        elif isinstance(node, str):
+            put(json.dumps(node, ensure_ascii=False))
+        elif isinstance(node, BaseModel):
+            walk(_fields(node))
+        elif isinstance(node, Mapping):
+            put("{")
+            for k, (key, item) in enumerate(node.items()):
+                name = key if isinstance(key, str) else _as_json(key, budget)
+                put((", " if k else "") + json.dumps(name, ensure_ascii=False) + ": ")
+                walk(item)
+            put("}")
+        elif isinstance(node, list | tuple | set | frozenset):
+            put("[")
+            for k, item in enumerate(node):
+                put(", " if k else "")
+                walk(item)
+            put("]")
+        else:
+            put(_repr(node))
+
+    with contextlib.suppress(_Full):
+        walk(value)
+    return "".join(out)
+
+
+_NON_FINITE = {"inf": "Infinity", "-inf": "-Infinity"}
+
+
+def _fields(model: BaseModel) -> Any:
+    """A model's fields as the stack file spells them (only the key set, for a one-of mapping)."""
+    try:
+        return model.model_dump(by_alias=True)
+    except Exception:  # a model built without validation (``model_construct``) may not serialize
+        return {(info.alias or name): getattr(model, name, None) for name, info in type(model).model_fields.items()}
+
+
+def _repr(value: Any) -> str:
+    try:
+        return repr(value)
+    except Exception:
+        return f"<{type(value).__name__}>"
 
 
 _MISSING = object()
