@@ -28,7 +28,7 @@ from strata.declarations.models import (
     ResourcePoolArgs,
     Substrate,
     Tenant,
-    _suggest,
+    did_you_mean,
 )
 from strata.network import MAX_GKE_CLUSTERS_PER_POOL
 
@@ -148,7 +148,7 @@ def _message(e: Mapping[str, Any], root: type[BaseModel], loc: Sequence[PathPart
         fld = _field_at(root, loc)
         literal = _literal_values(fld.annotation) if fld is not None and kind == "literal_error" else None
         allowed = [str(v) for v in literal] if literal else _expected(ctx)
-        hint = _suggest(value, allowed) if isinstance(value, str) else ""
+        hint = did_you_mean(value, allowed) if isinstance(value, str) else ""
         return f"must be one of {', '.join(allowed)}{hint}"
     if kind in ("int_type", "int_parsing", "int_from_float"):
         if isinstance(value, float):

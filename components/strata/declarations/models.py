@@ -70,7 +70,8 @@ def _dns_label(value: str) -> str:
     return value
 
 
-def _suggest(value: str, known: list[str]) -> str:
+def did_you_mean(value: str, known: list[str]) -> str:
+    """``"; did you mean a, b?"`` naming the values of ``known`` close to ``value``, or nothing."""
     close = difflib.get_close_matches(value, known, n=3, cutoff=0.6)
     return f"; did you mean {', '.join(close)}?" if close else ""
 
@@ -85,7 +86,7 @@ def _known_data_class(value: str) -> str:
 def _known_jurisdiction(value: str) -> str:
     known = sorted(load_catalog().jurisdictions)
     if value not in known:
-        raise ValueError(f"not a jurisdiction in the catalog; allowed: {', '.join(known)}{_suggest(value, known)}")
+        raise ValueError(f"not a jurisdiction in the catalog; allowed: {', '.join(known)}{did_you_mean(value, known)}")
     return value
 
 
@@ -269,7 +270,7 @@ def _check_region(kind: str, region: str) -> str:
     known = sorted(load_catalog().regions[kind])
     if region not in known:
         article = "an" if kind == "aws" else "a"
-        raise ValueError(f"not {article} {kind.upper()} region in the catalog{_suggest(region, known)}")
+        raise ValueError(f"not {article} {kind.upper()} region in the catalog{did_you_mean(region, known)}")
     return region
 
 
