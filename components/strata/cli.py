@@ -124,7 +124,9 @@ class PlanFormat(enum.StrEnum):
     preview_json = "preview-json"
 
 
-StackArg = Annotated[str, typer.Argument(help="A stack name under stacks/ (eu-prod) or a stack file path.")]
+StackArg = Annotated[
+    str, typer.Argument(metavar="STACK|PATH", help="A stack name under stacks/ (eu-prod) or a stack file path.")
+]
 AsOfOption = Annotated[
     str | None, typer.Option("--as-of", help="Judge version lifecycles as of this date (YYYY-MM-DD).")
 ]
@@ -200,14 +202,18 @@ def _resolve_stack(ref: str, cwd: Path) -> StackRef:
         candidate.stat()  # a symlink loop or a dangling link raises here, with its reason
         raise SpecError([Problem("STACK", "is not a regular file (a device, a pipe or a socket)", ref)], ref)
     known = sorted(p.name[len("Pulumi.") : -len(".yaml")] for p in stacks_dir.glob("Pulumi.*.yaml"))
-    listed = f"stacks in {stacks_dir}: {', '.join(known) or 'none'}"
+    listed = (
+        f"stacks in {stacks_dir}: {', '.join(known) or 'none'}"
+        if stacks_dir.is_dir()
+        else f"there is no {stacks_dir} directory"
+    )
     if os.sep in ref or "/" in ref or ref.endswith((".yaml", ".yml")):  # meant as a path, not a name
         close = difflib.get_close_matches(candidate.name, [p.name for p in candidate.parent.glob("Pulumi.*.y*ml")])
-        hint = f"; did you mean {candidate.parent / close[0]}?" if close else f"; {listed}"
-        raise SpecError([Problem("STACK", f"no such file{hint}", ref)], ref)
+        hint = f"did you mean {candidate.parent / close[0]}?" if close else listed
+        raise SpecError([Problem("STACK", f"no such file; {hint}", ref)], ref)
     close = difflib.get_close_matches(ref, known, n=1)
     hint = f"; did you mean {close[0]}?" if close else ""
-    raise SpecError([Problem("STACK", f"no stack file {path}{hint}; {listed}", ref)], ref)
+    raise SpecError([Problem("STACK", f"no stack file {path}; {listed}{hint}", ref)], ref)
 
 
 def _project_file(root: Path) -> dict[str, Any]:
