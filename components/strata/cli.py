@@ -495,7 +495,7 @@ def _print_text(doc: dict[str, Any], console: Console) -> None:
     for t, n in doc["resourcesByType"].items():
         table.add_row(t, str(n))
     console.print(table)
-    console.print(cost_sentence(doc["cost"]))
+    console.print(cost_sentence(doc["cost"]), soft_wrap=True)  # one line, for whoever greps it
 
 
 @app.command()

@@ -16,7 +16,22 @@ from strata.declarations.models import EnvironmentArgs, Host, KubernetesClusterA
 
 #: Hours in a month for monthly estimates (365 × 24 / 12), as cloud pricing pages use.
 HOURS_PER_MONTH = 730
-COST_BASIS = "on-demand list-price estimate in the catalog's reference region (USD/month)"
+_SUBSTRATE_NAMES = {"aws": "AWS", "gcp": "GCP"}
+
+
+def cost_basis(catalog: Catalog, kinds: Iterable[str]) -> str:
+    """What a monthly estimate of pools on these substrates is, and what it leaves out: the
+    on-demand list price of node pools and control planes in each catalog reference region."""
+    regions = ", ".join(
+        f"{_SUBSTRATE_NAMES.get(kind, kind)} {catalog.pricing[kind].reference_region}"
+        for kind in sorted(set(kinds))
+        if kind in catalog.pricing
+    )
+    where = f" ({regions})" if regions else ""
+    return (
+        f"on-demand list price of node pools and control planes in the catalog's reference region{where}, "
+        "USD/month; NAT, disks, load balancers and traffic not included"
+    )
 
 
 @dataclass(frozen=True)
@@ -143,6 +158,8 @@ class EnvironmentPlan:
     cost: Cost
     today: dt.date
     problems: tuple[Problem, ...] = field(default=())
+    #: What ``cost`` is (:func:`cost_basis` of the estimated pools' substrates).
+    cost_basis: str = ""
     spec: EnvironmentArgs | None = None
     #: The paths of the pools (``pools[1]``) whose problems stopped their plan: their capacity
     #: ledger, derived names and sizes were not judged (they are missing from ``pools``).
@@ -295,8 +312,18 @@ def plan_environment(catalog: Catalog, env: EnvironmentArgs, today: dt.date) -> 
     cost = Cost()
     for p in pools:
         cost = cost + p.cost
+    basis = cost_basis(catalog, (p.substrate for p in pools if not p.owned_hardware))
     return EnvironmentPlan(
-        env.name, env.owner, env.jurisdiction, tuple(pools), cost, today, tuple(problems), env, tuple(unplanned)
+        env.name,
+        env.owner,
+        env.jurisdiction,
+        tuple(pools),
+        cost,
+        today,
+        tuple(problems),
+        basis,
+        env,
+        tuple(unplanned),
     )
 
 

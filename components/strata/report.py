@@ -12,7 +12,7 @@ from pulumi.output import Unknown
 from pulumi.runtime import rpc
 
 from strata.offline import UNKNOWN, OfflineRun
-from strata.planner import COST_BASIS, ClusterPlan, Cost, EnvironmentPlan, PoolPlan, Resources
+from strata.planner import ClusterPlan, Cost, EnvironmentPlan, PoolPlan, Resources
 
 SECRET = "[secret]"
 NOT_BUILT = "declared and validated; not built yet (tenants and frameworks arrive in later releases)"
@@ -119,7 +119,7 @@ def _environment_cost(plan: EnvironmentPlan) -> dict[str, Any]:
         total = total + p.cost
     doc: dict[str, Any] = {
         **(total.as_dict() if covered else {"atMin": None, "atMax": None}),
-        "basis": COST_BASIS,
+        "basis": plan.cost_basis,
         "estimated": bool(covered),
         "covers": [p.name for p in covered],
         "notEstimated": left_out,
