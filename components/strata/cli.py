@@ -422,15 +422,18 @@ class _Console(Console):
         raise BrokenPipeError
 
 
+def _map_leaves(value: Any, leaf: Callable[[Any], Any]) -> Any:
+    """``value`` (JSON-like: dicts, lists, leaves) with ``leaf`` applied to every leaf."""
+    if isinstance(value, dict):
+        return {k: _map_leaves(v, leaf) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_map_leaves(v, leaf) for v in value]
+    return leaf(value)
+
+
 def _escaped(value: Any) -> Any:
     """``value`` with every text in it escaped, so no name or owner is read as console markup."""
-    if isinstance(value, str):
-        return escape(value)
-    if isinstance(value, dict):
-        return {k: _escaped(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_escaped(v) for v in value]
-    return value
+    return _map_leaves(value, lambda v: escape(v) if isinstance(v, str) else v)
 
 
 def _print_text(doc: dict[str, Any], console: Console) -> None:
@@ -583,13 +586,7 @@ def load_policy_config(path: Path | None, as_of: dt.date | None) -> dict[str, An
 def _plain(value: Any) -> Any:
     """A config value as a person wrote it: the protocol carries every number as a double, so a
     whole number (a schema default such as ``warningDays: 90``) is shown as one."""
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_plain(v) for v in value]
-    return value
+    return _map_leaves(value, lambda v: int(v) if isinstance(v, float) and v.is_integer() else v)
 
 
 def _shown_path(path: Path) -> str:

@@ -129,6 +129,16 @@ def _count(n: Any, what: str) -> str:
     return f"one {what}" if n == 1 else f"{_number(n)} {what}s"
 
 
+#: pydantic's bound errors: what the value must be, and the key of the bound in the error's context.
+_BOUNDS = {
+    "greater_than": ("greater than", "gt"),
+    "greater_than_equal": ("at least", "ge"),
+    "less_than": ("less than", "lt"),
+    "less_than_equal": ("at most", "le"),
+    "multiple_of": ("a multiple of", "multiple_of"),
+}
+
+
 def _message(e: Mapping[str, Any], root: type[BaseModel], loc: Sequence[PathPart]) -> str:
     """pydantic's error ``e`` in the house style: what the value must be. An error of a kind not
     translated here keeps pydantic's own message (its "Input should ..." said "must ...")."""
@@ -177,16 +187,9 @@ def _message(e: Mapping[str, Any], root: type[BaseModel], loc: Sequence[PathPart
         return "must be a list"
     if kind == "none_required":
         return "must be null"
-    if kind == "greater_than":
-        return f"must be greater than {_number(ctx.get('gt'))}"
-    if kind == "greater_than_equal":
-        return f"must be at least {_number(ctx.get('ge'))}"
-    if kind == "less_than":
-        return f"must be less than {_number(ctx.get('lt'))}"
-    if kind == "less_than_equal":
-        return f"must be at most {_number(ctx.get('le'))}"
-    if kind == "multiple_of":
-        return f"must be a multiple of {_number(ctx.get('multiple_of'))}"
+    if kind in _BOUNDS:
+        words, key = _BOUNDS[kind]
+        return f"must be {words} {_number(ctx.get(key))}"
     if kind == "too_short":
         return f"must hold at least {_count(ctx.get('min_length'), 'item')}"
     if kind == "too_long":
