@@ -87,13 +87,13 @@ def components(substrate: str = "aws", region: str = "eu-central-1") -> list[Reg
     ]
 
 
-def kubernetes_provider(cluster_urn: str) -> Registration:
+def kubernetes_provider(cluster_urn: str, name: str = "payments-k8s") -> Registration:
     """The cluster's Kubernetes provider, which tenants and frameworks are deployed through: its
     kubeconfig is built from the cluster resource's outputs."""
     return reg(
         f"{CLUSTER}$pulumi:providers:kubernetes",
-        "payments-k8s",
-        {"kubeconfig": UNKNOWN, "clusterIdentifier": "strata/eu-prod/payments"},
+        name,
+        {"kubeconfig": UNKNOWN, "clusterIdentifier": f"strata/eu-prod/{name.removesuffix('-k8s')}"},
         parent=CLUSTER_URN,
         prop_deps={"kubeconfig": (cluster_urn,)},
     )
@@ -227,17 +227,236 @@ def gcp_baseline() -> list[Registration]:
     return [*components("gcp", "europe-west3"), ring, key, account, subnet, gke, np, kubernetes_provider(gke.urn)]
 
 
-def tenant_namespace(data_classes: list[str], tenant: str = "risk") -> Registration:
-    """A tenant's namespace as the tenancy work will stamp it, deployed through the cluster's provider."""
-    labels = {"strata.io/tenant": tenant, **{f"dataclass.strata.io/{c}": "true" for c in data_classes}}
-    provider = f"{urn(CLUSTER + '$pulumi:providers:kubernetes', 'payments-k8s')}::{UNKNOWN}"
-    return reg(
-        f"{CLUSTER}$kubernetes:core/v1:Namespace",
-        f"payments-{tenant}",
-        {"metadata": {"name": tenant, "labels": labels}},
-        parent=CLUSTER_URN,
-        provider=provider,
+PROVIDER = f"{urn(CLUSTER + '$pulumi:providers:kubernetes', 'payments-k8s')}::{UNKNOWN}"
+PSA = {
+    "pod-security.kubernetes.io/enforce": "restricted",
+    "pod-security.kubernetes.io/enforce-version": "v1.36",
+    "pod-security.kubernetes.io/warn": "restricted",
+    "pod-security.kubernetes.io/audit": "restricted",
+}
+RBAC = "rbac.authorization.k8s.io"
+
+
+def provider_ref(name: str = "payments-k8s") -> str:
+    """The provider reference a resource registered through Kubernetes provider ``name`` carries."""
+    return f"{urn(CLUSTER + '$pulumi:providers:kubernetes', name)}::{UNKNOWN}"
+
+
+def k8s(kind: str, name: str, inputs: dict[str, Any], provider: str = PROVIDER) -> Registration:
+    """A Kubernetes object of the cluster (``kind`` as in the type token: ``core/v1:Namespace``)."""
+    return reg(f"{CLUSTER}$kubernetes:{kind}", name, inputs, parent=CLUSTER_URN, provider=provider)
+
+
+def tenant_namespace(
+    data_classes: list[str],
+    tenant: str = "risk",
+    *,
+    isolation: str | None = "namespace",
+    runtime: str | None = None,
+    provider: str = PROVIDER,
+) -> Registration:
+    """A tenant's Namespace as Strata's tenant component stamps it, through the cluster's provider."""
+    labels = {"strata.io/tenant": tenant, **{f"dataclass.strata.io/{c}": "true" for c in data_classes}, **PSA}
+    if isolation is not None:
+        labels["strata.io/isolation"] = isolation
+    if runtime is not None:
+        labels["strata.io/runtime"] = runtime
+    return k8s("core/v1:Namespace", f"payments-{tenant}", {"metadata": {"name": tenant, "labels": labels}}, provider)
+
+
+def tenant_guardrails(tenant: str = "risk", provider: str = PROVIDER) -> list[Registration]:
+    """What Strata's component puts in a namespace or virtual tenant's namespace: quota, limit range,
+    default-deny network policy and its two allowances, a namespaced Role and its group binding."""
+    meta = {"namespace": tenant, "labels": {"strata.io/tenant": tenant}}
+    same = {"namespaceSelector": {"matchLabels": {"strata.io/tenant": tenant}}}
+    dns = {
+        "to": [
+            {
+                "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "kube-system"}},
+                "podSelector": {"matchLabels": {"k8s-app": "kube-dns"}},
+            }
+        ],
+        "ports": [{"protocol": "UDP", "port": 53}, {"protocol": "TCP", "port": 53}],
+    }
+    limits = {"cpu": "500m", "memory": "512Mi"}
+    return [
+        k8s(
+            "core/v1:ResourceQuota",
+            f"payments-{tenant}-quota",
+            {
+                "metadata": {"name": "tenant-quota", **meta},
+                "spec": {
+                    "hard": {
+                        "requests.cpu": "64",
+                        "requests.memory": "256Gi",
+                        "limits.cpu": "64",
+                        "limits.memory": "256Gi",
+                        "services.nodeports": "0",
+                    }
+                },
+            },
+            provider,
+        ),
+        k8s(
+            "core/v1:LimitRange",
+            f"payments-{tenant}-limits",
+            {
+                "metadata": {"name": "tenant-limits", **meta},
+                "spec": {"limits": [{"type": "Container", "default": limits, "defaultRequest": limits}]},
+            },
+            provider,
+        ),
+        k8s(
+            "networking.k8s.io/v1:NetworkPolicy",
+            f"payments-{tenant}-default-deny",
+            {
+                "metadata": {"name": "default-deny", **meta},
+                "spec": {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]},
+            },
+            provider,
+        ),
+        k8s(
+            "networking.k8s.io/v1:NetworkPolicy",
+            f"payments-{tenant}-allow-same-tenant",
+            {
+                "metadata": {"name": "allow-same-tenant", **meta},
+                "spec": {
+                    "podSelector": {},
+                    "policyTypes": ["Ingress", "Egress"],
+                    "ingress": [{"from": [same]}],
+                    "egress": [{"to": [same]}],
+                },
+            },
+            provider,
+        ),
+        k8s(
+            "networking.k8s.io/v1:NetworkPolicy",
+            f"payments-{tenant}-allow-dns",
+            {
+                "metadata": {"name": "allow-dns", **meta},
+                "spec": {"podSelector": {}, "policyTypes": ["Egress"], "egress": [dns]},
+            },
+            provider,
+        ),
+        k8s(
+            f"{RBAC}/v1:Role",
+            f"payments-{tenant}-role",
+            {
+                "metadata": {"name": "tenant", **meta},
+                "rules": [{"apiGroups": ["", "apps", "batch"], "resources": ["*"], "verbs": ["*"]}],
+            },
+            provider,
+        ),
+        k8s(
+            f"{RBAC}/v1:RoleBinding",
+            f"payments-{tenant}-groups",
+            {
+                "metadata": {"name": "tenant-groups", **meta},
+                "roleRef": {"apiGroup": RBAC, "kind": "Role", "name": "tenant"},
+                "subjects": [{"kind": "Group", "name": f"{tenant}-devs", "apiGroup": RBAC}],
+            },
+            provider,
+        ),
+    ]
+
+
+#: The names of a tenant's objects in its namespace (``payments-risk-quota``, ...).
+def guardrail_names(tenant: str = "risk") -> set[str]:
+    return {r.name for r in tenant_guardrails(tenant)}
+
+
+def namespace_tenant(
+    data_classes: list[str], tenant: str = "risk", *, runtime: str | None = None, provider: str = PROVIDER
+) -> list[Registration]:
+    """A ``namespace`` tenant as Strata renders it."""
+    ns = tenant_namespace(data_classes, tenant, runtime=runtime, provider=provider)
+    return [ns, *tenant_guardrails(tenant, provider)]
+
+
+def virtual_tenant(data_classes: list[str], tenant: str = "quants", provider: str = PROVIDER) -> list[Registration]:
+    """A ``virtual`` tenant: its host namespace with the same guard rails, and the vCluster release in it."""
+    ns = tenant_namespace(data_classes, tenant, isolation="virtual", provider=provider)
+    release = k8s(
+        "helm.sh/v3:Release",
+        f"payments-{tenant}-vcluster",
+        {
+            "chart": "vcluster",
+            "version": "0.30.0",
+            "namespace": tenant,
+            "repositoryOpts": {"repo": "https://charts.loft.sh"},
+            "values": {"controlPlane": {"distro": {"k8s": {"enabled": True}}}},
+        },
+        provider,
     )
+    return [ns, *tenant_guardrails(tenant, provider), release]
+
+
+def dedicated_tenant(data_classes: list[str], tenant: str = "cards", provider: str = PROVIDER) -> list[Registration]:
+    """A ``dedicated`` tenant: its Namespace, and its groups administering the cluster."""
+    ns = tenant_namespace(data_classes, tenant, isolation="dedicated", provider=provider)
+    admin = k8s(
+        f"{RBAC}/v1:ClusterRoleBinding",
+        f"payments-{tenant}-admin",
+        {
+            "metadata": {"name": f"strata-tenant-{tenant}-admin", "labels": {"strata.io/tenant": tenant}},
+            "roleRef": {"apiGroup": RBAC, "kind": "ClusterRole", "name": "cluster-admin"},
+            "subjects": [{"kind": "Group", "name": f"{tenant}-devs", "apiGroup": RBAC}],
+        },
+        provider,
+    )
+    return [ns, admin]
+
+
+RUNTIME_EXPRESSION = (
+    "has(object.spec.runtimeClassName) && object.spec.runtimeClassName == "
+    "namespaceObject.metadata.labels['strata.io/runtime']"
+)
+PODS = [{"apiGroups": [""], "apiVersions": ["v1"], "operations": ["CREATE", "UPDATE"], "resources": ["pods"]}]
+
+
+def admission_policies(provider: str = PROVIDER) -> list[Registration]:
+    """The cluster's tenant admission policies (one shown for the escapes) and the runtime one, bound."""
+    out = []
+    for short, expression, selector in [
+        (
+            "pod-escapes",
+            "!has(object.spec.hostNetwork) || !object.spec.hostNetwork",
+            {"matchExpressions": [{"key": "strata.io/tenant", "operator": "Exists"}]},
+        ),
+        ("runtime", RUNTIME_EXPRESSION, {"matchExpressions": [{"key": "strata.io/runtime", "operator": "Exists"}]}),
+    ]:
+        name = f"strata-tenant-{short}"
+        out.append(
+            k8s(
+                "admissionregistration.k8s.io/v1:ValidatingAdmissionPolicy",
+                f"payments-{name}",
+                {
+                    "metadata": {"name": name},
+                    "spec": {
+                        "failurePolicy": "Fail",
+                        "matchConstraints": {"resourceRules": PODS},
+                        "validations": [{"expression": expression, "message": f"{short}"}],
+                    },
+                },
+                provider,
+            )
+        )
+        out.append(
+            k8s(
+                "admissionregistration.k8s.io/v1:ValidatingAdmissionPolicyBinding",
+                f"payments-{name}-binding",
+                {
+                    "metadata": {"name": name},
+                    "spec": {
+                        "policyName": name,
+                        "validationActions": ["Deny"],
+                        "matchResources": {"namespaceSelector": selector},
+                    },
+                },
+                provider,
+            )
+        )
+    return out
 
 
 def mutate(regs: list[Registration], name: str, type_suffix: str, **changes: Any) -> list[Registration]:

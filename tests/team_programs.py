@@ -29,7 +29,9 @@ AWS_EU = {"aws:region": "eu-central-1", "aws:defaultTags": {"tags": TAGS}}
 AWS_US = {"aws:region": "us-east-1", "aws:defaultTags": {"tags": TAGS}}
 GCP_EU = {"gcp:project": "p-team", "gcp:region": "europe-west3", "gcp:defaultLabels": LABELS}
 GOVERNED = {"pool-in-jurisdiction": {"environments": {f"{PROJECT}/{STACK}": ["eu"]}}}
-PERSONAL = {"strata.io/tenant": "risk", "dataclass.strata.io/personal-eu": "true"}
+TENANT = "strata.io/tenant"
+PERSONAL = {TENANT: "risk", "dataclass.strata.io/personal-eu": "true"}
+RESTRICTED = {"pod-security.kubernetes.io/enforce": "restricted"}
 
 PIJ = "pool-in-jurisdiction"
 DCR = "data-class-residency"
@@ -41,6 +43,11 @@ CSE = "cluster-secrets-encrypted"
 RLB = "required-labels"
 CNP = "cluster-network-policy"
 CSC = "cluster-static-credentials"
+DCI = "data-class-isolation"
+DTA = "dedicated-tenant-alone"
+TGR = "tenant-guardrails"
+NCA = "no-cluster-admin-for-tenants"
+SRE = "sandbox-runtime-enforced"
 
 
 @dataclass(frozen=True)
@@ -100,6 +107,11 @@ def eks(name: str, *, provider: aws.Provider | None = None, region: str | None =
         client_id_lists=["sts.amazonaws.com"],
         opts=_opts(provider),
     )
+    return kube(cluster, name)
+
+
+def kube(cluster: aws.eks.Cluster, name: str) -> k8s.Provider:
+    """A Kubernetes provider whose kubeconfig is built from EKS ``cluster``'s outputs."""
     kubeconfig = pulumi.Output.all(cluster.name, cluster.endpoint).apply(
         lambda a: json.dumps({"clusters": [{"name": a[0], "cluster": {"server": a[1]}}]})
     )
@@ -151,9 +163,43 @@ def gke_provider(cluster: gcp.container.Cluster) -> k8s.Provider:
 
 
 def namespace(name: str, provider: pulumi.ProviderResource | None, labels: dict[str, str] | None = None) -> None:
-    k8s.core.v1.Namespace(
-        name, metadata={"name": name, "labels": labels if labels is not None else PERSONAL}, opts=_opts(provider)
+    """A namespace; a tenant's (labelled ``strata.io/tenant``) comes with the guard rails a tenant
+    sharing a cluster needs (restricted Pod Security, quota, limit range, default-deny policy), all
+    through the same provider — and so they handle the data classes of the namespace they are in."""
+    labels = dict(labels if labels is not None else PERSONAL)
+    if TENANT not in labels:
+        k8s.core.v1.Namespace(name, metadata={"name": name, "labels": labels}, opts=_opts(provider))
+        return
+    k8s.core.v1.Namespace(name, metadata={"name": name, "labels": {**labels, **RESTRICTED}}, opts=_opts(provider))
+    guardrails(name, provider)
+
+
+def guardrails(name: str, provider: pulumi.ProviderResource | None, namespace: str | None = None) -> None:
+    """A tenant namespace's guard rails, as a team would write them."""
+    meta = {"namespace": namespace or name}
+    k8s.core.v1.ResourceQuota(
+        f"{name}-quota",
+        metadata=meta,
+        spec={"hard": {"requests.cpu": "8", "requests.memory": "32Gi", "limits.cpu": "8", "limits.memory": "32Gi"}},
+        opts=_opts(provider),
     )
+    k8s.core.v1.LimitRange(
+        f"{name}-limits",
+        metadata=meta,
+        spec={"limits": [{"type": "Container", "default": {"cpu": "500m"}, "default_request": {"cpu": "100m"}}]},
+        opts=_opts(provider),
+    )
+    k8s.networking.v1.NetworkPolicy(
+        f"{name}-default-deny",
+        metadata=meta,
+        spec={"pod_selector": {}, "policy_types": ["Ingress", "Egress"]},
+        opts=_opts(provider),
+    )
+
+
+def in_tenant(policy: str, name: str) -> set[tuple[str, str]]:
+    """``policy``'s verdicts on a tenant namespace made by :func:`namespace` and on everything in it."""
+    return {(policy, name), (policy, f"{name}-quota"), (policy, f"{name}-limits"), (policy, f"{name}-default-deny")}
 
 
 # ---------------------------------------------------------------- AWS: where resources are
@@ -429,7 +475,7 @@ def p_gcp_log_sink_follows_its_destination() -> None:
 @program(
     "a personal-eu namespace through the default Kubernetes provider: its cluster is unknowable",
     AWS_EU,
-    {(DCR, "risk")},
+    {*in_tenant(DCR, "risk")},
 )
 def p_k8s_default_provider() -> None:
     namespace("risk", None)
@@ -438,7 +484,7 @@ def p_k8s_default_provider() -> None:
 @program(
     "a kubeconfig pasted in as text: its cluster cannot be established",
     AWS_EU,
-    {(DCR, "risk")},
+    {*in_tenant(DCR, "risk")},
 )
 def p_k8s_literal_kubeconfig() -> None:
     provider = k8s.Provider("pasted", kubeconfig="apiVersion: v1\nclusters: []\n")
@@ -453,7 +499,7 @@ def p_k8s_on_eks_in_eu() -> None:
 @program(
     "the same cluster built through an explicit provider in us-east-1",
     AWS_EU,
-    {(DCR, "risk"), (PIJ, "apps"), (PIJ, "apps-key")},
+    {*in_tenant(DCR, "risk"), (PIJ, "apps"), (PIJ, "apps-key")},
 )
 def p_k8s_on_eks_in_us() -> None:
     us = aws.Provider("us", region="us-east-1", default_tags={"tags": TAGS})
@@ -463,7 +509,7 @@ def p_k8s_on_eks_in_us() -> None:
 @program(
     "an EU cluster registered first as a decoy; the namespace goes to the US cluster",
     AWS_EU,
-    {(DCR, "risk"), (PIJ, "us-apps"), (PIJ, "us-apps-key")},
+    {*in_tenant(DCR, "risk"), (PIJ, "us-apps"), (PIJ, "us-apps-key")},
 )
 def p_k8s_decoy_cluster_first() -> None:
     eks("eu-apps")
@@ -526,7 +572,7 @@ def p_k8s_config_group_yaml() -> None:
     "a kubeconfig printed by a local command (gcloud get-credentials) could be any cluster's, even when the "
     "command names a cluster in Frankfurt: it cannot be placed",
     GCP_EU,
-    {(DCR, "risk")},
+    {*in_tenant(DCR, "risk")},
 )
 def p_k8s_kubeconfig_through_a_command() -> None:
     cluster = gke("apps")
@@ -553,7 +599,7 @@ class PretendPool(pulumi.ComponentResource):
 @program(
     "a component named like Strata's pool claims Germany around a cluster in Virginia",
     AWS_EU,
-    {(DCR, "risk"), (PIJ, "lying-apps"), (PIJ, "lying-apps-key")},
+    {*in_tenant(DCR, "risk"), (PIJ, "lying-apps"), (PIJ, "lying-apps-key")},
 )
 def p_k8s_lying_component() -> None:
     namespace("risk", PretendPool("lying").k8s)
@@ -587,7 +633,7 @@ class PretendSite(pulumi.ComponentResource):
 @program(
     "a site's claim is not believed where its host is a VM in another country",
     AWS_EU,
-    {(DCR, "risk"), (PIJ, "fra-host"), (PIJ, "fra-kubeconfig")},
+    {*in_tenant(DCR, "risk"), (PIJ, "fra-host"), (PIJ, "fra-kubeconfig")},
 )
 def p_k8s_site_claim_contradicted_by_its_host() -> None:
     namespace("risk", PretendSite("fra").k8s)
@@ -618,7 +664,7 @@ def p_k8s_bare_metal_site_believed() -> None:
 @program(
     "the same site pinned centrally in the US: the program's claim of Germany does not count",
     AWS_EU,
-    {(DCR, "risk"), (PIJ, "fra-dc1-kubeconfig")},
+    {*in_tenant(DCR, "risk"), (PIJ, "fra-dc1-kubeconfig")},
     policy={
         "pool-in-jurisdiction": {"environments": {f"{PROJECT}/{STACK}": ["eu"]}, "sites": {"fra-dc1": "US"}},
         "data-class-residency": {"sites": {"fra-dc1": "US"}},
@@ -846,7 +892,7 @@ US_EKS_KUBECONFIG = json.dumps(
 @program(
     "a literal US kubeconfig produced inside an EU bucket's output: a bucket is not a cluster",
     AWS_MULTI,
-    {(DCR, "risk")},
+    {*in_tenant(DCR, "risk")},
     policy=MULTI,
 )
 def p_red_kubeconfig_gated_on_a_bucket() -> None:
@@ -857,7 +903,7 @@ def p_red_kubeconfig_gated_on_a_bucket() -> None:
 @program(
     "a local command fetching a kubeconfig, its triggers wired to an EU bucket",
     AWS_MULTI,
-    {(DCR, "risk")},
+    {*in_tenant(DCR, "risk")},
     policy=MULTI,
 )
 def p_red_command_with_decoy_triggers() -> None:
@@ -869,7 +915,7 @@ def p_red_command_with_decoy_triggers() -> None:
 @program(
     "a remote host whose SSH key comes from an EU secret: the key does not place the host",
     AWS_MULTI,
-    {(DCR, "risk"), (PIJ, "kubeconfig")},
+    {*in_tenant(DCR, "risk"), (PIJ, "kubeconfig")},
     policy=MULTI,
 )
 def p_red_ssh_key_from_an_eu_secret() -> None:
@@ -910,7 +956,7 @@ def p_red_remote_host_unclaimed() -> None:
 @program(
     "a kubeconfig with an EU and a US context, the provider selecting the US one: judged on its text",
     AWS_EU,
-    {(DCR, "risk")},
+    {*in_tenant(DCR, "risk")},
 )
 def p_red_context_switch_in_a_literal_kubeconfig() -> None:
     text = json.dumps(
@@ -1190,7 +1236,7 @@ def p_red_inline_node_pool_version() -> None:
 @program(
     "an attached cluster registered in Frankfurt, and EKS hybrid nodes behind a Frankfurt control plane",
     {**AWS_EU, **GCP_EU},
-    {(PIJ, "attached"), (DCR, "risk-attached"), (PIJ, "hybrid"), (DCR, "risk-hybrid")},
+    {(PIJ, "attached"), *in_tenant(DCR, "risk-attached"), (PIJ, "hybrid"), *in_tenant(DCR, "risk-hybrid")},
 )
 def p_red_clusters_that_run_elsewhere() -> None:
     attached = gcp.container.AttachedCluster(
@@ -1218,7 +1264,8 @@ def p_red_clusters_that_run_elsewhere() -> None:
 @program(
     "transforms move resources to the US and a namespace to a US cluster after the fact",
     AWS_MULTI,
-    {(PIJ, "ledger"), (PIJ, "accounts"), (DCR, "risk")},
+    # the Namespace moved; its guard rails stayed on the EU cluster, where they guard nothing of its
+    {(PIJ, "ledger"), (PIJ, "accounts"), (DCR, "risk"), (TGR, "risk")},
     policy={"pool-in-jurisdiction": {"environments": {f"{PROJECT}/{STACK}": ["eu"]}}},
 )
 def p_red_transforms() -> None:
@@ -1246,7 +1293,7 @@ def p_red_transforms() -> None:
 @program(
     "a kubeconfig behind 160 local commands in 8 fully connected layers: answered, not hung",
     AWS_EU,
-    {(DCR, "risk")},
+    {*in_tenant(DCR, "risk")},
 )
 def p_red_kubeconfig_trace_blowup() -> None:
     previous: list[command.local.Command] = []
@@ -1288,7 +1335,7 @@ class JumpSite(pulumi.ComponentResource):
 @program(
     "a cluster behind ten SSH hops from a US VM, inside a component claiming Germany",
     AWS_MULTI,
-    {(DCR, "risk")},
+    {*in_tenant(DCR, "risk")},
     policy=MULTI,
 )
 def p_red_ten_hops_from_a_us_vm() -> None:
@@ -1439,3 +1486,228 @@ def p_gke_network_policy_named_but_off() -> None:
 )
 def p_labels_without_the_prefix() -> None:
     aws.s3.Bucket("ledger", tags={"jurisdiction": "eu"})
+
+
+# ---------------------------------------------------------------- tenancy: claims checked against what is there
+
+CARDS = {
+    TENANT: "cards",
+    "strata.io/isolation": "dedicated",
+    "dataclass.strata.io/pci": "true",
+    **RESTRICTED,
+}
+RBAC = "rbac.authorization.k8s.io"
+SANDBOX_CHECK = (
+    "has(object.spec.runtimeClassName) && object.spec.runtimeClassName == "
+    "namespaceObject.metadata.labels['strata.io/runtime']"
+)
+
+
+def eks_cluster(name: str) -> aws.eks.Cluster:
+    """A compliant EKS cluster in the stack's region, without a Kubernetes provider."""
+    key = aws.kms.Key(f"{name}-key", enable_key_rotation=True)
+    cluster = aws.eks.Cluster(
+        name,
+        role_arn="arn:aws:iam::111122223333:role/eks",
+        version="1.35",
+        vpc_config={"subnet_ids": ["subnet-1", "subnet-2"], "endpoint_public_access": False},
+        encryption_config={"provider": {"key_arn": key.arn}, "resources": ["secrets"]},
+    )
+    aws.eks.Addon(f"{name}-pod-identity", cluster_name=cluster.name, addon_name="eks-pod-identity-agent")
+    return cluster
+
+
+def group_binding(name: str, group: str, role_kind: str, role: str, provider: k8s.Provider, ns: str | None) -> None:
+    subjects = [{"kind": "Group", "name": group, "api_group": RBAC}]
+    ref = {"api_group": RBAC, "kind": role_kind, "name": role}
+    if ns is None:
+        k8s.rbac.v1.ClusterRoleBinding(name, role_ref=ref, subjects=subjects, opts=_opts(provider))
+    else:
+        k8s.rbac.v1.RoleBinding(name, metadata={"namespace": ns}, role_ref=ref, subjects=subjects, opts=_opts(provider))
+
+
+def sandbox_admission(provider: k8s.Provider, *, actions: list[str] | None = None) -> None:
+    """The admission policy a sandboxed tenant needs, bound to every namespace asking for a runtime."""
+    policy = k8s.admissionregistration.v1.ValidatingAdmissionPolicy(
+        "sandbox-runtime",
+        metadata={"name": "sandbox-runtime"},
+        spec={
+            "failure_policy": "Fail",
+            "match_constraints": {
+                "resource_rules": [
+                    {"api_groups": [""], "api_versions": ["v1"], "operations": ["CREATE"], "resources": ["pods"]}
+                ]
+            },
+            "validations": [{"expression": SANDBOX_CHECK}],
+        },
+        opts=_opts(provider),
+    )
+    k8s.admissionregistration.v1.ValidatingAdmissionPolicyBinding(
+        "sandbox-runtime",
+        metadata={"name": "sandbox-runtime"},
+        spec={
+            "policy_name": policy.metadata.apply(lambda m: "sandbox-runtime"),
+            "validation_actions": actions or ["Deny"],
+            "match_resources": {
+                "namespace_selector": {"match_expressions": [{"key": "strata.io/runtime", "operator": "Exists"}]}
+            },
+        },
+        opts=_opts(provider),
+    )
+
+
+def api_deployment(name: str, ns: str, provider: k8s.Provider, runtime: str | None = None) -> None:
+    pod: dict[str, Any] = {"containers": [{"name": "api", "image": "registry.example/api:1"}]}
+    if runtime:
+        pod["runtime_class_name"] = runtime
+    k8s.apps.v1.Deployment(
+        name,
+        metadata={"namespace": ns},
+        spec={
+            "selector": {"match_labels": {"app": name}},
+            "template": {"metadata": {"labels": {"app": name}}, "spec": pod},
+        },
+        opts=_opts(provider),
+    )
+
+
+@program(
+    "a pci namespace labelled dedicated, sharing its EKS cluster with another tenant through a second "
+    "provider built from the same cluster",
+    AWS_EU,
+    {(DTA, "cards")},
+)
+def p_k8s_tenancy_dedicated_claim_on_a_shared_cluster() -> None:
+    cluster = eks_cluster("shared")
+    namespace("cards", kube(cluster, "shared-cards"), labels=CARDS)
+    namespace("risk", kube(cluster, "shared-risk"))
+
+
+@program(
+    "a dedicated pci tenant alone on its cluster, administering it; a namespace tenant on another (compliant)",
+    AWS_EU,
+)
+def p_k8s_tenancy_dedicated_alone() -> None:
+    cards = kube(eks_cluster("cards-cluster"), "cards-k8s")
+    namespace("cards", cards, labels=CARDS)
+    group_binding("cards-admins", "cards-devs", "ClusterRole", "cluster-admin", cards, None)
+    namespace("risk", eks("apps"))
+
+
+@program(
+    "a pci namespace on a shared cluster, and one claiming dedicated through the default provider",
+    AWS_EU,
+    {*in_tenant(DCI, "shop"), *in_tenant(DCI, "vault"), (DTA, "vault")},
+)
+def p_k8s_tenancy_pci_below_dedicated() -> None:
+    namespace("shop", eks("apps"), labels={TENANT: "shop", "dataclass.strata.io/pci": "true"})
+    namespace("vault", None, labels={**CARDS, TENANT: "vault"})
+
+
+@program(
+    "a namespace tenant's group bound to cluster-admin, and to the admin ClusterRole in its namespace",
+    AWS_EU,
+    {(NCA, "risk-admins"), (NCA, "risk-ns-admins")},
+)
+def p_k8s_tenancy_group_bound_to_cluster_roles() -> None:
+    provider = eks("apps")
+    namespace("risk", provider)
+    k8s.rbac.v1.Role(
+        "risk-role",
+        metadata={"namespace": "risk"},
+        rules=[{"api_groups": [""], "resources": ["pods"], "verbs": ["get"]}],
+        opts=_opts(provider),
+    )
+    group_binding("risk-devs", "risk-devs", "Role", "risk-role", provider, "risk")
+    group_binding("risk-admins", "risk-devs", "ClusterRole", "cluster-admin", provider, None)
+    group_binding("risk-ns-admins", "risk-devs", "ClusterRole", "admin", provider, "risk")
+
+
+@program(
+    "a cluster-admin binding hidden in a ConfigGroup's YAML",
+    AWS_EU,
+    {(NCA, "extras")},
+)
+def p_k8s_tenancy_binding_in_yaml() -> None:
+    provider = eks("apps")
+    namespace("risk", provider)
+    group_binding("risk-devs", "risk-devs", "Role", "edit", provider, "risk")
+    k8s.yaml.v2.ConfigGroup(
+        "extras",
+        yaml="apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRoleBinding\nmetadata: {name: x}\n"
+        "roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: cluster-admin}\n"
+        "subjects: [{kind: Group, name: risk-devs}]\n",
+        opts=_opts(provider),
+    )
+
+
+@program(
+    "a namespace asking for gVisor with no admission policy, and a deployment in it without the runtime",
+    AWS_EU,
+    {(SRE, "risk"), (SRE, "api")},
+)
+def p_k8s_tenancy_sandbox_not_enforced() -> None:
+    provider = eks("apps")
+    namespace("risk", provider, labels={**PERSONAL, "strata.io/runtime": "gvisor"})
+    api_deployment("api", "risk", provider)
+
+
+@program(
+    "the same with an admission policy that only warns",
+    AWS_EU,
+    {(SRE, "risk")},
+)
+def p_k8s_tenancy_sandbox_warn_only() -> None:
+    provider = eks("apps")
+    namespace("risk", provider, labels={**PERSONAL, "strata.io/runtime": "gvisor"})
+    sandbox_admission(provider, actions=["Warn"])
+    api_deployment("api", "risk", provider, runtime="gvisor")
+
+
+@program("a gVisor namespace, its admission policy bound with Deny, its pods on gVisor (compliant)", AWS_EU)
+def p_k8s_tenancy_sandbox_enforced() -> None:
+    provider = eks("apps")
+    namespace("risk", provider, labels={**PERSONAL, "strata.io/runtime": "gvisor"})
+    sandbox_admission(provider)
+    api_deployment("api", "risk", provider, runtime="gvisor")
+
+
+@program(
+    "an unlabelled deployment in a namespace whose Namespace object carries personal-eu, on a US cluster",
+    AWS_EU,
+    {*in_tenant(DCR, "risk"), (DCR, "ledger"), (PIJ, "us-apps"), (PIJ, "us-apps-key")},
+)
+def p_k8s_tenancy_deployment_inherits_its_namespace_class() -> None:
+    provider = eks("us-apps", region="us-east-1")
+    namespace("risk", provider)
+    api_deployment("ledger", "risk", provider)
+
+
+@program(
+    "a tenant namespace with no guard rails; another whose quota bounds only best-effort pods, its real "
+    "quota created on another cluster",
+    AWS_EU,
+    {(TGR, "bare"), (TGR, "scoped")},
+)
+def p_k8s_tenancy_missing_guardrails() -> None:
+    provider = eks("apps")
+    k8s.core.v1.Namespace("bare", metadata={"name": "bare", "labels": {TENANT: "bare"}}, opts=_opts(provider))
+    labels = {TENANT: "scoped", **RESTRICTED}
+    k8s.core.v1.Namespace("scoped", metadata={"name": "scoped", "labels": labels}, opts=_opts(provider))
+    guardrails("scoped-elsewhere", eks("other"), namespace="scoped")
+    meta = {"namespace": "scoped"}
+    k8s.core.v1.ResourceQuota(
+        "scoped-best-effort",
+        metadata=meta,
+        spec={"hard": {"cpu": "1", "memory": "1Gi"}, "scopes": ["BestEffort"]},
+        opts=_opts(provider),
+    )
+    k8s.core.v1.LimitRange(
+        "scoped-limits", metadata=meta, spec={"limits": [{"type": "Container"}]}, opts=_opts(provider)
+    )
+    k8s.networking.v1.NetworkPolicy(
+        "scoped-deny",
+        metadata=meta,
+        spec={"pod_selector": {}, "policy_types": ["Ingress", "Egress"]},
+        opts=_opts(provider),
+    )

@@ -544,7 +544,11 @@ def test_references_with_tenants_of_one_name() -> None:
     """Two tenants named alike (a problem of its own): a data class either declares is no problem."""
     env = minimal_environment()
     cluster = env["pools"][0]["clusters"][0]
-    cluster["tenants"] = [{"name": "risk", "dataClasses": ["internal"]}, {"name": "risk", "dataClasses": ["pci"]}]
+    quota = {"cpu": 1, "memoryGib": 1}
+    cluster["tenants"] = [
+        {"name": "risk", "dataClasses": ["internal"], "quota": quota},
+        {"name": "risk", "dataClasses": ["pci"], "quota": quota},
+    ]
     cluster["frameworks"] = [
         {"kafka": {"name": "events", "tenant": "risk", "dataClass": "pci"}},
         {"spark": {"name": "batch", "tenant": "risk", "dataClass": "public"}},

@@ -89,7 +89,7 @@ def test_pool_network_spans_the_zones_with_private_subnets_and_nat(eu_prod_run: 
 
 def test_node_groups_require_imdsv2_and_encrypt_volumes(eu_prod_run: OfflineRun) -> None:
     templates = eu_prod_run.by_type("aws:ec2/launchTemplate:LaunchTemplate")
-    assert len(templates) == 3
+    assert len(templates) == 4
     for lt in templates:
         assert lt.inputs["metadataOptions"] == {
             "httpEndpoint": "enabled",
@@ -199,6 +199,6 @@ def test_the_cluster_and_node_groups_wait_for_their_roles_policies(eu_prod_run: 
     for cluster in eu_prod_run.by_type("aws:eks/cluster:Cluster"):
         assert attachments["eu-core-eks-cluster"] in cluster.dependencies, cluster.name
     groups = eu_prod_run.by_type("aws:eks/nodeGroup:NodeGroup")
-    assert len(groups) == 3
+    assert len(groups) == 4
     for group in groups:
         assert node_policies <= set(group.dependencies), group.name

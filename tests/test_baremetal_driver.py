@@ -144,3 +144,14 @@ def test_an_ipv6_server_is_bracketed_in_every_url() -> None:
     assert "export STRATA_TLS_SAN=2001:db8::11,10.20.0.12,10.20.0.13" in joiner
     kubeconfig = str(_cmd(recorded, "core-kubeconfig").inputs["stdin"])
     assert "export STRATA_SERVER_HOST='[2001:db8::11]'" in kubeconfig
+
+
+def test_kata_hosts_are_labelled_and_tainted_for_the_sandbox() -> None:
+    from .test_kube_schemas import kata_on_bare_metal
+
+    kata = _apply_like_run(kata_on_bare_metal(), "fra-onprem")
+    sandbox = _text(_cmd(kata, "ml-agent-fra-m01").inputs["stdin"])
+    assert "strata.io/runtime=kata" in sandbox
+    assert "export STRATA_NODE_TAINTS=strata.io/runtime=kata:NoSchedule" in sandbox
+    both = _text(_cmd(kata, "ml-agent-fra-x01").inputs["stdin"])  # the GPU pool has no sandbox
+    assert "export STRATA_NODE_TAINTS=nvidia.com/gpu=present:NoSchedule" in both and "kata" not in both

@@ -34,6 +34,11 @@ def _rules(doc: dict[str, Any], level: str = "mandatory") -> set[tuple[str, str]
 PACK = [
     ("pool-in-jurisdiction", "mandatory"),
     ("data-class-residency", "mandatory"),
+    ("data-class-isolation", "mandatory"),
+    ("dedicated-tenant-alone", "mandatory"),
+    ("tenant-guardrails", "mandatory"),
+    ("no-cluster-admin-for-tenants", "mandatory"),
+    ("sandbox-runtime-enforced", "mandatory"),
     ("supported-kubernetes-version", "mandatory"),
     ("kubernetes-version-end-of-support-soon", "advisory"),
     ("cluster-api-private", "mandatory"),
@@ -71,14 +76,14 @@ def test_a_clean_check_says_which_policies_ran_with_which_config() -> None:
     result = RUN.invoke(app, ["check", "eu-prod"])
     assert result.exit_code == 0, result.output
     lines = result.stdout.splitlines()
-    assert lines[0] == "Ran 11 policies (pack policies) with the pack's default config (no --policy-config):"
-    assert [line.split()[:2] for line in lines[1:12]] == [[level, name] for name, level in PACK]
+    assert lines[0] == "Ran 16 policies (pack policies) with the pack's default config (no --policy-config):"
+    assert [line.split()[:2] for line in lines[1:17]] == [[level, name] for name, level in PACK]
     assert "  advisory   kubernetes-version-end-of-support-soon  warningDays=90" in lines
     assert '  mandatory  required-labels                         labels=["owner", "environment", "jurisdiction"]' in (
         lines
     )
     assert "  mandatory  workload-identity                       (no settings)" in lines
-    assert lines[12:] == ["eu-prod: 54 resources, 0 mandatory and 0 advisory violation(s)."]
+    assert lines[17:] == ["eu-prod: 94 resources, 0 mandatory and 0 advisory violation(s)."]
 
 
 def test_eu_environment_with_a_pool_in_us_east_1(tmp_path: Path) -> None:
@@ -88,7 +93,9 @@ def test_eu_environment_with_a_pool_in_us_east_1(tmp_path: Path) -> None:
     assert code == 1
     flagged = {name for policy, name in _rules(doc) if policy == "pool-in-jurisdiction"}
     assert {"eu-core-vpc", "eu-core-key", "payments-eks", "analytics-eks", "analytics-gpu"} <= flagged
-    assert {p for p, _ in _rules(doc)} == {"pool-in-jurisdiction"}
+    # and the tenant whose personal-eu data now sits in the US
+    assert {p for p, _ in _rules(doc)} == {"pool-in-jurisdiction", "data-class-residency"}
+    assert {n for p, n in _rules(doc) if p == "data-class-residency"} >= {"analytics-risk-namespace"}
     message = next(v["message"] for v in doc["violations"] if v["urn"].endswith("::payments-eks"))
     assert "us-east-1 (US)" in message and "eu" in message
 
@@ -104,7 +111,7 @@ def test_gcp_pool_in_asia_east1_under_eu(tmp_path: Path) -> None:
 
 def test_end_of_life_version_plans_but_fails_check(tmp_path: Path) -> None:
     env = stack_environment("eu-prod")
-    env["pools"][0]["clusters"][0]["version"] = "1.29"
+    env["pools"][0]["clusters"][0]["version"] = "1.30"  # the oldest a cluster with tenants may run
     plan = RUN.invoke(app, ["plan", "eu-prod", "--format", "json"])
     assert plan.exit_code == 0
     code, doc = _check(tmp_path, env)
@@ -129,7 +136,7 @@ def test_version_near_its_end_is_an_advisory_only(tmp_path: Path) -> None:
 
 def test_policy_config_can_lower_a_rule(tmp_path: Path) -> None:
     env = stack_environment("eu-prod")
-    env["pools"][0]["clusters"][0]["version"] = "1.29"
+    env["pools"][0]["clusters"][0]["version"] = "1.30"
     cfg = tmp_path / "policy.json"
     cfg.write_text(json.dumps({"supported-kubernetes-version": "advisory"}))
     code, doc = _check(tmp_path, env, "--policy-config", str(cfg))
@@ -161,7 +168,7 @@ def test_invalid_spec_is_exit_2_and_nothing_is_checked(tmp_path: Path) -> None:
 
 def test_markdown_summary(tmp_path: Path) -> None:
     env = stack_environment("eu-prod")
-    env["pools"][0]["clusters"][0]["version"] = "1.29"
+    env["pools"][0]["clusters"][0]["version"] = "1.30"
     path = tmp_path / "Pulumi.md.yaml"
     path.write_text(yaml.safe_dump({"config": {"platform:environment": env}}), encoding="utf-8")
     result = RUN.invoke(app, ["check", str(path), "--format", "markdown", "--as-of", "2026-11-23"])
@@ -169,7 +176,7 @@ def test_markdown_summary(tmp_path: Path) -> None:
     assert "❌ mandatory policy violated" in result.stdout
     assert "| mandatory | `supported-kubernetes-version` | `payments-eks` |" in result.stdout
     assert (
-        "\n<details><summary>Ran 11 policies (pack <code>policies</code>) with the pack's default config "
+        "\n<details><summary>Ran 16 policies (pack <code>policies</code>) with the pack's default config "
         "(no --policy-config); versions judged as of 2026-11-23 (--as-of)</summary>\n"
     ) in result.stdout
     assert '\n| `kubernetes-version-end-of-support-soon` | advisory | `warningDays=90, asOf="2026-11-23"` |\n' in (
@@ -241,6 +248,10 @@ def test_a_stack_file_cannot_widen_its_own_jurisdiction_past_the_central_config(
     env = stack_environment("eu-prod")
     env["jurisdiction"] = ["eu", "us"]
     env["pools"][0]["substrate"]["aws"]["region"] = "us-east-1"
+    analytics = env["pools"][0]["clusters"][1]  # no personal-eu data: residency is not the question here
+    analytics["frameworks"] = []
+    for tenant in analytics["tenants"]:
+        tenant["dataClasses"] = ["internal"]
     path = tmp_path / "Pulumi.eu-prod.yaml"  # the same stack name the central config governs
     path.write_text(yaml.safe_dump({"config": {"platform:environment": env}}), encoding="utf-8")
     args = ["check", str(path), "--format", "json", "--as-of", "2026-11-23"]
@@ -272,3 +283,47 @@ def test_a_team_project_is_checked_by_running_its_own_program(tmp_path: Path) ->
     broken = RUN.invoke(app, ["check", str(stack), "--format", "json"])
     assert broken.exit_code == 2
     assert "the program itself fails" in broken.stdout
+
+
+def test_a_personal_eu_tenant_moved_to_a_us_pool_fails_residency(tmp_path: Path) -> None:
+    """A copy of eu-prod whose environment may also be in the US: its personal-eu tenant, moved
+    to a cluster of a US pool, is the one thing the pack flags."""
+    env = stack_environment("eu-prod")
+    env["jurisdiction"] = ["eu", "us"]
+    analytics = env["pools"][0]["clusters"][1]
+    risk = next(t for t in analytics["tenants"] if t["name"] == "risk")
+    analytics["tenants"].remove(risk)
+    analytics["frameworks"] = []
+    env["pools"].append(
+        {
+            "name": "us-core",
+            "substrate": {"aws": {"region": "us-east-1", "zones": 2}},
+            "capacity": {"vcpus": 128, "memoryGib": 512, "gpus": 0},
+            "clusters": [
+                {
+                    "name": "us-analytics",
+                    "version": "1.36",
+                    "nodePools": [{"name": "general", "machine": {"vcpus": 16, "memoryGib": 64}, "min": 3, "max": 6}],
+                    "tenants": [risk],
+                }
+            ],
+        }
+    )
+    code, doc = _check(tmp_path, env)
+    assert code == 1
+    assert {p for p, _ in _rules(doc)} == {"data-class-residency"}
+    flagged = {n for _, n in _rules(doc)}
+    assert "us-analytics-risk-namespace" in flagged
+    assert all(n.startswith("us-analytics-risk-") for n in flagged), flagged
+    message = next(v["message"] for v in doc["violations"] if v["urn"].endswith("::us-analytics-risk-namespace"))
+    assert "personal-eu" in message and "US" in message
+
+
+def test_a_pci_tenant_on_a_namespace_fails_isolation(tmp_path: Path) -> None:
+    env = stack_environment("eu-prod")
+    cards = env["pools"][0]["clusters"][0]["tenants"][0]
+    cards.update(isolation="namespace", quota={"cpu": 8, "memoryGib": 32})
+    code, doc = _check(tmp_path, env)
+    assert code == 1
+    assert {p for p, _ in _rules(doc)} == {"data-class-isolation"}
+    assert "payments-cards-namespace" in {n for _, n in _rules(doc)}

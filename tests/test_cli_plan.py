@@ -61,21 +61,63 @@ def test_json_plan_of_eu_prod() -> None:
         "DE",
     )
     assert pool["capacity"] == {"vcpus": 512, "memoryGib": 2048, "gpus": 8}
-    assert pool["drawn"] == {"vcpus": 8 * 9 + 16 * 12 + 16 * 4, "memoryGib": 32 * 9 + 64 * 12 + 64 * 4, "gpus": 4}
+    # every node pool at max: payments' general, analytics' general, gpu and its one Kata metal host
+    assert pool["drawn"] == {
+        "vcpus": 8 * 9 + 16 * 12 + 16 * 4 + 96 * 1,
+        "memoryGib": 32 * 9 + 64 * 12 + 64 * 4 + 384 * 1,
+        "gpus": 4,
+    }
     clusters = {c["name"]: c for c in pool["clusters"]}
     assert clusters["payments"]["version"] == "1.35" and clusters["analytics"]["version"] == "1.36"
     assert clusters["payments"]["versionStage"] == "supported"
-    assert [n["machineType"] for n in clusters["analytics"]["nodePools"]] == ["m7i.4xlarge", "g6.4xlarge"]
-    assert clusters["analytics"]["tenants"][0] == {
-        "name": "risk",
-        "isolation": "namespace",
-        "runtime": "default",
-        "dataClasses": ["personal-eu"],
-        "built": False,
-    }
-    assert [f["kind"] for f in clusters["analytics"]["frameworks"]] == ["kafka", "spark"]
-    assert doc["notBuilt"] == {"tenants": 3, "frameworks": 2, "note": doc["notBuilt"]["note"]}
+    assert [(n["machineType"], n["runtime"]) for n in clusters["analytics"]["nodePools"]] == [
+        ("m7i.4xlarge", "default"),
+        ("g6.4xlarge", "default"),
+        ("m7i.metal-24xl", "kata"),  # Kata needs KVM: a metal instance type on AWS
+    ]
+    assert clusters["payments"]["tenants"] == [
+        {
+            "name": "cards",
+            "isolation": "dedicated",
+            "runtime": "default",
+            "quota": None,  # the whole cluster is its own
+            "groups": ["cards-devs"],
+            "dataClasses": ["pci"],
+            "built": True,
+        }
+    ]
+    assert clusters["analytics"]["tenants"] == [
+        {
+            "name": "risk",
+            "isolation": "namespace",
+            "runtime": "default",
+            "quota": {"cpu": 64.0, "memoryGib": 256.0},
+            "groups": ["risk-devs"],
+            "dataClasses": ["personal-eu"],
+            "built": True,
+        },
+        {
+            "name": "quants",
+            "isolation": "virtual",
+            "runtime": "kata",
+            "version": "1.36",  # unset in the stack file: the host's
+            "quota": {"cpu": 32.0, "memoryGib": 128.0},
+            "groups": ["quants-devs"],
+            "dataClasses": ["internal"],
+            "built": True,
+        },
+    ]
+    assert [(f["kind"], f["built"]) for f in clusters["analytics"]["frameworks"]] == [
+        ("kafka", False),
+        ("spark", False),
+    ]
+    assert doc["notBuilt"] == {"frameworks": 2, "note": doc["notBuilt"]["note"]}
     assert doc["resourcesByType"]["aws:eks/cluster:Cluster"] == 2
+    # one space per tenant, the guard rails once on the cluster with shared tenants, one virtual cluster
+    assert doc["resourcesByType"]["strata:tenancy:TenantSpace"] == 3
+    assert doc["resourcesByType"]["strata:tenancy:TenantGuardrails"] == 1
+    assert doc["resourcesByType"]["strata:tenancy:VirtualCluster"] == 1
+    assert doc["resourcesByType"]["kubernetes:node.k8s.io/v1:RuntimeClass"] == 1
     assert doc["resources"] == sum(doc["resourcesByType"].values()) + 1
     assert doc["cost"]["atMin"] < doc["cost"]["atMax"]
     assert doc["cost"]["basis"] == BASIS
@@ -83,10 +125,13 @@ def test_json_plan_of_eu_prod() -> None:
 
 def test_text_plan_shows_the_tree_ledger_and_what_is_not_built() -> None:
     text = _plan("eu-prod")["text"]
-    assert "pool eu-core — aws eu-central-1 (DE) · drawn 328/512 vCPU, 1312/2048 GiB, 4/8 GPU" in text
+    assert "pool eu-core — aws eu-central-1 (DE) · drawn 424/512 vCPU, 1696/2048 GiB, 4/8 GPU" in text
     assert "cluster payments — Kubernetes 1.35 (supported) · private API" in text
     assert "node pool gpu: 0–4 × g6.4xlarge (16 vCPU, 64 GiB, 1 GPU)" in text
-    assert "tenant cards (dedicated, pci) — declared, not built yet" in text
+    assert "node pool sandbox: 0–1 × m7i.metal-24xl (96 vCPU, 384 GiB, kata sandbox)" in text
+    assert "tenant cards: dedicated · quota the whole cluster · pci · groups cards-devs" in text
+    tenant_lines = [line for line in text.splitlines() if "── tenant " in line]
+    assert len(tenant_lines) == 3 and not any("not built" in line for line in tenant_lines)  # tenants are built
     assert "kafka events for tenant risk — declared, not built yet" in text
     assert re.search(r"\d+ resources to create", text)
     assert BASIS in text
@@ -96,13 +141,22 @@ def test_markdown_plan() -> None:
     md = _plan("eu-prod-gcp", "--format", "markdown")["text"]
     assert md.startswith("## Strata plan: `eu-prod-gcp`\n")  # its own name, not eu-prod's
     assert "| eu-core | gcp europe-west3 (DE) | payments | 1.35 (supported) |" in md
-    assert "3 tenant(s) and 2 framework(s) declared and validated; not built yet" in md
+    assert "\n2 framework(s) declared and validated; not built yet" in md  # tenants are built: not counted
     # every node pool with the machine asked, GPUs included
     assert (
         "| general: 3–12 × n2-standard-16 (16 vCPU/64 GiB asked); gpu: 0–4 × g2-standard-16 "
-        "(16 vCPU/64 GiB, 1 GPU asked) | 256 / 1024 / 4 |"
+        "(16 vCPU/64 GiB, 1 GPU asked); sandbox: 1–4 × n2-standard-8 (8 vCPU/32 GiB asked) | 288 / 1152 / 4 |"
     ) in md
-    assert f"$2,698–$12,854/month ({GCP_BASIS})\n" in md
+    # the tenants table: one row per tenant, under its cluster
+    assert (
+        "| cluster | tenant | isolation | runtime | quota | data classes | groups |\n"
+        "|---|---|---|---|---|---|---|\n"
+        "| payments | cards | dedicated | default | the whole cluster | pci | cards-devs |\n"
+        "| analytics | risk | namespace | default | 64 CPU / 256 GiB | personal-eu | risk-devs |\n"
+        "| analytics | quants | virtual cluster (Kubernetes 1.36) | gvisor | 32 CPU / 128 GiB | internal "
+        "| quants-devs |\n"
+    ) in md
+    assert f"$2,982–$13,988/month ({GCP_BASIS})\n" in md
 
 
 def test_gpus_asked_are_printed_with_cpu_and_memory_on_every_substrate() -> None:
@@ -113,7 +167,7 @@ def test_gpus_asked_are_printed_with_cpu_and_memory_on_every_substrate() -> None
     onprem = _plan("fra-onprem")["text"]
     assert "node pool gpu: 2 host(s) fra-x01, fra-x02 for 32 vCPU/256 GiB, 4 GPU" in onprem
     md = _plan("eu-prod", "--format", "markdown")["text"]
-    assert "gpu: 0–4 × g6.4xlarge (16 vCPU/64 GiB, 1 GPU asked) |" in md
+    assert "gpu: 0–4 × g6.4xlarge (16 vCPU/64 GiB, 1 GPU asked); sandbox:" in md
     assert (
         "memory: 2–3 × host (64 vCPU/512 GiB asked); gpu: 2–2 × host (32 vCPU/256 GiB, 4 GPU asked) |"
         in (_plan("fra-onprem", "--format", "markdown")["text"])
@@ -124,21 +178,21 @@ def test_cloud_cost_is_an_estimate_of_every_pool() -> None:
     doc = _plan("eu-prod", "--format", "json")
     assert doc["cost"] == {
         "atMin": 2795.02,
-        "atMax": 13722.83,
+        "atMax": 17254.86,
         "basis": BASIS,
         "estimated": True,
         "covers": ["eu-core"],
         "notEstimated": [],
     }
     pool = doc["pools"][0]
-    assert pool["cost"] == {"atMin": 2795.02, "atMax": 13722.83, "estimated": True}
+    assert pool["cost"] == {"atMin": 2795.02, "atMax": 17254.86, "estimated": True}
     assert pool["clusters"][0]["cost"]["estimated"] is True
     assert all(isinstance(pool["cost"][k], float) for k in ("atMin", "atMax"))
     assert "freeHosts" not in pool and "free" not in pool  # a cloud has no inventory of hosts
     assert (
         _plan("eu-prod")["text"]
         .rstrip()
-        .endswith(f"Monthly cost $2,795 (every node pool at min) to $13,723 (at max): {BASIS}.")
+        .endswith(f"Monthly cost $2,795 (every node pool at min) to $17,255 (at max): {BASIS}.")
     )
 
 
@@ -173,7 +227,7 @@ def test_bare_metal_shows_free_hosts_and_does_not_price_owned_hardware() -> None
         "Strata estimates cloud pools only, at list price."
     )
     md = _plan("fra-onprem", "--format", "markdown")["text"]
-    assert "· 33 resources · cost not estimated (owned hardware)\n" in md
+    assert "· 71 resources · cost not estimated (owned hardware)\n" in md
     assert "| fra-dc1 | bareMetal site fra-dc1 (DE) | core | 1.35 (supported) |" in md
     assert "| 224 / 896 / 0 | not estimated (owned hardware) |" in md
     assert "\nPool **fra-dc1** free hosts (1): fra-m04 — 64 vCPU, 512 GiB, 0 GPU in total.\n" in md
@@ -194,7 +248,7 @@ def test_an_environment_mixing_cloud_and_owned_hardware_prices_only_the_cloud() 
     note = "covers only the cloud pools (eu-core); owned hardware (fra-dc1) is not estimated"
     assert doc["cost"] == {
         "atMin": 2795.02,
-        "atMax": 13722.83,
+        "atMax": 17254.86,
         "basis": BASIS,
         "estimated": True,
         "covers": ["eu-core"],
@@ -210,9 +264,9 @@ def test_an_environment_mixing_cloud_and_owned_hardware_prices_only_the_cloud() 
     assert (
         out.getvalue()
         .rstrip()
-        .endswith(f"Monthly cost $2,795 (every node pool at min) to $13,723 (at max): {BASIS} — {note}.")
+        .endswith(f"Monthly cost $2,795 (every node pool at min) to $17,255 (at max): {BASIS} — {note}.")
     )
-    assert f"· $2,795–$13,723/month ({BASIS}) — {note}\n" in plan_markdown(doc)
+    assert f"· $2,795–$17,255/month ({BASIS}) — {note}\n" in plan_markdown(doc)
 
 
 def test_a_stack_file_path_works_as_well_as_a_name() -> None:
@@ -221,23 +275,32 @@ def test_a_stack_file_path_works_as_well_as_a_name() -> None:
 
 
 def test_swapping_the_substrate_keeps_the_declaration_and_plan_shape() -> None:
+    """Everything but the sandbox is the same on AWS and GCP. A sandbox is what a substrate offers
+    (gVisor is GKE Sandbox, GCP only; Kata needs KVM, metal instance types on AWS), so the
+    sandboxed node pool and the tenant that asks for it are the only declarations that change
+    with the substrate, and only in the runtime and the node pool's machine and size."""
     aws, gcp = _plan("eu-prod", "--format", "json"), _plan("eu-prod-gcp", "--format", "json")
+
+    def sandboxes(doc: dict) -> list:
+        return [n for p in doc["pools"] for c in p["clusters"] for n in c["nodePools"] if n["runtime"] != "default"]
 
     def shape(doc: dict) -> list:
         return [
             (
                 p["name"],
                 p["capacity"],
-                p["drawn"],
                 [
                     (
                         c["name"],
                         c["version"],
                         c["versionStage"],
-                        c["draw"],
-                        c["tenants"],
+                        [{k: v for k, v in t.items() if k != "runtime"} for t in c["tenants"]],
                         c["frameworks"],
-                        [(n["name"], n["machine"], n["min"], n["max"]) for n in c["nodePools"]],
+                        [
+                            (n["name"], n["machine"], n["min"], n["max"])
+                            for n in c["nodePools"]
+                            if n["runtime"] == "default"
+                        ],
                     )
                     for c in p["clusters"]
                 ],
@@ -245,22 +308,36 @@ def test_swapping_the_substrate_keeps_the_declaration_and_plan_shape() -> None:
             for p in doc["pools"]
         ]
 
+    def runtimes(doc: dict) -> list:
+        return [t["runtime"] for p in doc["pools"] for c in p["clusters"] for t in c["tenants"]]
+
     assert shape(aws) == shape(gcp)
+    assert [(n["name"], n["runtime"]) for n in sandboxes(aws)] == [("sandbox", "kata")]
+    assert [(n["name"], n["runtime"]) for n in sandboxes(gcp)] == [("sandbox", "gvisor")]
+    assert runtimes(aws) == ["default", "default", "kata"] and runtimes(gcp) == ["default", "default", "gvisor"]
+    # the draw differs by the sandbox node pools at max, and by nothing else
+    for doc in (aws, gcp):
+        sandbox = sandboxes(doc)[0]
+        assert doc["pools"][0]["drawn"]["vcpus"] - sandbox["machine"]["vcpus"] * sandbox["max"] == 328
+        assert doc["pools"][0]["drawn"]["memoryGib"] - sandbox["machine"]["memoryGib"] * sandbox["max"] == 1312
     assert sorted(aws) == sorted(gcp)  # same keys at the top
     aws_text = (STACKS / "Pulumi.eu-prod.yaml").read_text().splitlines()
     gcp_text = (STACKS / "Pulumi.eu-prod-gcp.yaml").read_text().splitlines()
     differing = [(a.strip(), g.strip()) for a, g in zip(aws_text, gcp_text, strict=True) if a != g]
-    # the header comment, the environment's name (unique across stacks/) and the substrate
-    assert len(differing) == 3
+    # the header comment, the environment's name (unique across stacks/), the substrate, and the sandbox
+    assert len(differing) == 5
     assert differing[1] == ("name: eu-prod", "name: eu-prod-gcp")
     assert differing[2][0].startswith("substrate: {aws:") and differing[2][1].startswith("substrate: {gcp:")
+    assert differing[3][0].startswith("- {name: sandbox,") and differing[3][0].endswith("runtime: kata}")
+    assert differing[3][1].startswith("- {name: sandbox,") and differing[3][1].endswith("runtime: gvisor}")
+    assert differing[4][0].replace("runtime: kata", "runtime: gvisor") == differing[4][1]  # the quants tenant
 
 
 def _preview(stack: str) -> dict[str, Any]:
     return json.loads(_invoke(stack, "--format", "preview-json"))
 
 
-PROVIDER_REF = re.compile(r"(urn:pulumi:[^:]+::[^:]+::(?:[^$]+\$)?pulumi:providers:([\w-]+)::[^:]+)::([^:]+)")
+PROVIDER_REF = re.compile(r"(urn:pulumi:[^:]+::[^:]+::(?:[^$]+\$)*pulumi:providers:([\w-]+)::[^:]+)::([^:]+)")
 
 
 def assert_provider_references(doc: dict[str, Any]) -> int:
@@ -301,10 +378,17 @@ def test_every_custom_resource_in_the_preview_names_its_provider(stack: str) -> 
     doc = _preview(stack)
     custom = [s for s in doc["steps"] if s["newState"]["custom"] and "pulumi:providers:" not in s["newState"]["type"]]
     assert assert_provider_references(doc) == len(custom) > 10
-    # every cluster's explicit Kubernetes provider is in the document, under its cluster
+    # every cluster's explicit Kubernetes provider is in the document, under its cluster, and so is
+    # every virtual cluster's (the eu-prod stacks' tenant quants), under its VirtualCluster
     k8s_providers = [s["newState"] for s in doc["steps"] if s["newState"]["type"] == "pulumi:providers:kubernetes"]
-    assert len(k8s_providers) == 2
-    assert all("strata:cluster:KubernetesCluster::" in p["parent"] for p in k8s_providers)
+    clusters = [p for p in k8s_providers if p["parent"].split("::")[-2].endswith("strata:cluster:KubernetesCluster")]
+    virtual = [p for p in k8s_providers if p["parent"].split("::")[-2].endswith("strata:tenancy:VirtualCluster")]
+    assert len(clusters) == 2
+    assert len(virtual) == (0 if stack == "fra-onprem" else 1)
+    assert len(k8s_providers) == len(clusters) + len(virtual)
+    for p in virtual:
+        assert p["parent"].endswith("::analytics-quants-vcluster")
+        assert "strata:cluster:KubernetesCluster$strata:tenancy:TenantSpace$" in p["parent"]  # in its host
 
 
 def test_resources_on_an_explicit_kubernetes_provider_name_it() -> None:
@@ -389,8 +473,16 @@ def test_every_key_of_the_json_plan_is_documented(stack: str) -> None:
 
 def test_tenants_show_isolation_runtime_and_data_classes() -> None:
     text = _plan("eu-prod")["text"]
-    assert "tenant quants (virtual, gvisor runtime, internal) — declared, not built yet" in text
-    assert "tenant risk (namespace, personal-eu) — declared, not built yet" in text  # the default runtime unsaid
+    assert (
+        "tenant quants: virtual cluster (Kubernetes 1.36) · kata runtime · quota 32 CPU / 128 GiB · internal "
+        "· groups quants-devs\n"
+    ) in text
+    # the default runtime unsaid
+    assert "tenant risk: namespace · quota 64 CPU / 256 GiB · personal-eu · groups risk-devs\n" in text
+    gcp = _plan("eu-prod-gcp")["text"]
+    assert "tenant quants: virtual cluster (Kubernetes 1.36) · gvisor runtime · quota 32 CPU / 128 GiB" in gcp
+    onprem = _plan("fra-onprem")["text"]
+    assert "tenant payments: namespace · quota 32 CPU / 128 GiB · personal-eu\n" in onprem  # no groups, none said
 
 
 def test_a_mistyped_stack_says_what_was_meant() -> None:

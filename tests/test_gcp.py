@@ -159,6 +159,6 @@ def test_the_cluster_and_node_pools_wait_for_their_grants(eu_prod_gcp_run: Offli
     for cluster in eu_prod_gcp_run.by_type("gcp:container/cluster:Cluster"):
         assert {key_grant.urn, *node_grants} <= set(cluster.dependencies), cluster.name
     pools = eu_prod_gcp_run.by_type("gcp:container/nodePool:NodePool")
-    assert len(pools) == 3
+    assert len(pools) == 4
     for pool in pools:
         assert node_grants <= set(pool.dependencies), pool.name

@@ -16,14 +16,16 @@ from .policy_fixtures import (
     OWNERSHIP,
     POOL,
     UNKNOWN,
+    admission_policies,
     aws_baseline,
     components,
     gcp_baseline,
+    guardrail_names,
     kubernetes_provider,
     mutate,
+    namespace_tenant,
     reg,
     run_of,
-    tenant_namespace,
     urn,
 )
 
@@ -51,6 +53,11 @@ def test_pack_lists_every_contract_rule_with_levels(pack: object) -> None:
     assert {n: info[n].level for n in info} == {
         "pool-in-jurisdiction": "mandatory",
         "data-class-residency": "mandatory",
+        "data-class-isolation": "mandatory",
+        "dedicated-tenant-alone": "mandatory",
+        "tenant-guardrails": "mandatory",
+        "no-cluster-admin-for-tenants": "mandatory",
+        "sandbox-runtime-enforced": "mandatory",
         "supported-kubernetes-version": "mandatory",
         "kubernetes-version-end-of-support-soon": "advisory",
         "cluster-api-private": "mandatory",
@@ -65,7 +72,8 @@ def test_pack_lists_every_contract_rule_with_levels(pack: object) -> None:
 
 @pytest.mark.parametrize("baseline", [aws_baseline, gcp_baseline], ids=["aws", "gcp"])
 def test_compliant_baselines_pass_every_rule(pack: object, baseline) -> None:
-    assert verdicts(pack, [*baseline(), tenant_namespace(["personal-eu", "internal"])]) == set()
+    tenant = namespace_tenant(["personal-eu", "internal"], runtime="gvisor")
+    assert verdicts(pack, [*baseline(), *tenant, *admission_policies()]) == set()
 
 
 # ---------------------------------------------------------------- AWS mutations
@@ -263,17 +271,19 @@ def test_gcp_violations(pack: object, case: str, name: str, type_: str, change: 
 
 
 def test_personal_eu_tenant_on_a_cluster_outside_the_eu(pack: object) -> None:
-    regs = [*mutate(aws_baseline(), "payments-eks", "Cluster", region="us-east-1"), tenant_namespace(["personal-eu"])]
+    regs = [*mutate(aws_baseline(), "payments-eks", "Cluster", region="us-east-1"), *namespace_tenant(["personal-eu"])]
     found = verdicts(pack, regs)
-    assert ("data-class-residency", "mandatory", "payments-risk") in found
+    # the Namespace, and every object in it: they inherit its data classes
+    assert {n for p, _, n in found if p == "data-class-residency"} == {"payments-risk", *guardrail_names()}
     assert ("pool-in-jurisdiction", "mandatory", "payments-eks") in found
 
 
 def test_extra_data_class_from_config(pack: object) -> None:
-    regs = [*aws_baseline(), tenant_namespace(["swiss-banking"])]
-    assert verdicts(pack, regs) == {("data-class-residency", "mandatory", "payments-risk")}  # unknown class
+    regs = [*aws_baseline(), *namespace_tenant(["swiss-banking"])]
+    every = {("data-class-residency", "mandatory", n) for n in {"payments-risk", *guardrail_names()}}
+    assert verdicts(pack, regs) == every  # an unknown class, on the Namespace and inherited in it
     swiss = {"data-class-residency": {"extraDataClasses": {"swiss-banking": {"residency": ["ch"]}}}}
-    assert verdicts(pack, regs, swiss) == {("data-class-residency", "mandatory", "payments-risk")}
+    assert verdicts(pack, regs, swiss) == every
     eu_ok = {"data-class-residency": {"extraDataClasses": {"swiss-banking": {"residency": ["eu"]}}}}
     assert verdicts(pack, regs, eu_ok) == set()
 
@@ -374,13 +384,16 @@ def _bare_metal_site(country: str) -> list[Registration]:
         {"create": "cat rke2.yaml"},
         parent=urn(CLUSTER, "payments"),
     )
-    return [pool, *regs, host, kubeconfig, kubernetes_provider(kubeconfig.urn), tenant_namespace(["personal-eu"])]
+    return [pool, *regs, host, kubeconfig, kubernetes_provider(kubeconfig.urn), *namespace_tenant(["personal-eu"])]
+
+
+RESIDENCY_IN_RISK = {("data-class-residency", "mandatory", n) for n in {"payments-risk", *guardrail_names()}}
 
 
 def test_tenant_on_a_bare_metal_cluster_takes_the_sites_country(pack: object) -> None:
     assert verdicts(pack, _bare_metal_site("DE")) == set()
     assert verdicts(pack, _bare_metal_site("US")) == {
-        ("data-class-residency", "mandatory", "payments-risk"),
+        *RESIDENCY_IN_RISK,
         ("pool-in-jurisdiction", "mandatory", "payments-agent-h1"),
         ("pool-in-jurisdiction", "mandatory", "payments-kubeconfig"),
     }
@@ -393,14 +406,14 @@ def test_a_site_pinned_centrally_cannot_be_moved_by_its_claim(pack: object) -> N
     }
     # The program claims Germany; the platform pinned dc1 in the US.
     assert verdicts(pack, _bare_metal_site("DE"), pinned) == {
-        ("data-class-residency", "mandatory", "payments-risk"),
+        *RESIDENCY_IN_RISK,
         ("pool-in-jurisdiction", "mandatory", "payments-agent-h1"),
         ("pool-in-jurisdiction", "mandatory", "payments-kubeconfig"),
     }
     # Once sites are pinned, a site the config does not name cannot be placed at all.
     other = {"pool-in-jurisdiction": {"sites": {"dc9": "DE"}}, "data-class-residency": {"sites": {"dc9": "DE"}}}
     assert verdicts(pack, _bare_metal_site("DE"), other) == {
-        ("data-class-residency", "mandatory", "payments-risk"),
+        *RESIDENCY_IN_RISK,
         ("pool-in-jurisdiction", "mandatory", "payments-agent-h1"),
         ("pool-in-jurisdiction", "mandatory", "payments-kubeconfig"),
     }

@@ -2,7 +2,8 @@
 
 The public API is what this module exports. Declarations (``*Args``, ``NodePool``, ``Machine``,
 substrates, tenants, frameworks) are pure pydantic models; ``Environment``, ``ResourcePool`` and
-``KubernetesCluster`` are Pulumi ComponentResources built from them.
+``KubernetesCluster`` are Pulumi ComponentResources built from them. Everything built inside a
+cluster (``TenantSpace``, ``VirtualCluster``, ...) is built on a ``ClusterHandle`` alone.
 """
 
 from strata.catalog import Catalog, Stage, load_catalog
@@ -33,6 +34,7 @@ from strata.declarations import (
 )
 from strata.environment import Environment
 from strata.errors import InvalidSpecError
+from strata.kube import ClusterFacts, ClusterHandle, SandboxRuntimes, TenantGuardrails, TenantSpace, VirtualCluster
 from strata.labels import Ownership
 from strata.planner import EnvironmentPlan, plan_environment
 from strata.pool import ResourcePool
@@ -44,6 +46,8 @@ __all__ = [
     "BareMetalSubstrate",
     "Capacity",
     "Catalog",
+    "ClusterFacts",
+    "ClusterHandle",
     "ElasticsearchSpec",
     "Environment",
     "EnvironmentArgs",
@@ -63,12 +67,16 @@ __all__ = [
     "Quota",
     "ResourcePool",
     "ResourcePoolArgs",
+    "SandboxRuntimes",
     "SparkSpec",
     "SpecError",
     "SshAccess",
     "Stage",
     "Substrate",
     "Tenant",
+    "TenantGuardrails",
+    "TenantSpace",
+    "VirtualCluster",
     "load_catalog",
     "parse_environment",
     "plan_environment",

@@ -49,7 +49,17 @@ from strata.declarations.stackfile import (
 from strata.declarations.yamlfile import MAX_BYTES, read_yaml
 from strata.default_providers import OFFLINE_SECRET, with_default_providers
 from strata.offline import OfflineRun, config_for, program_file, run_offline
-from strata.report import asked, cost_sentence, free_hosts, plan_document, plan_markdown, preview_document, where
+from strata.report import (
+    asked,
+    cost_sentence,
+    free_hosts,
+    isolation,
+    plan_document,
+    plan_markdown,
+    preview_document,
+    quota,
+    where,
+)
 
 if TYPE_CHECKING:  # the analyzer (gRPC) is imported by `check` only, when it runs
     from strata.analyzer import PolicyInfo
@@ -476,16 +486,16 @@ def _print_text(doc: dict[str, Any], console: Console) -> None:
                     continue
                 s = n["machineTypeShape"]
                 gpus = f", {s['gpus']} GPU" if s["gpus"] else ""
+                sandbox = f", {n['runtime']} sandbox" if n["runtime"] != "default" else ""
                 cl.add(
                     f"node pool {n['name']}: {n['min']}–{n['max']} × {n['machineType']} "
-                    f"({s['vcpus']} vCPU, {s['memoryGib']:g} GiB{gpus}) for {asked(n['machine'])} asked"
+                    f"({s['vcpus']} vCPU, {s['memoryGib']:g} GiB{gpus}{sandbox}) for {asked(n['machine'])} asked"
                 )
             for t in c["tenants"]:
-                runtime = f", {t['runtime']} runtime" if t["runtime"] != "default" else ""
+                runtime = f" · {t['runtime']} runtime" if t["runtime"] != "default" else ""
                 classes = ", ".join(t["dataClasses"]) or "no data classes"
-                cl.add(
-                    f"[yellow]tenant {t['name']} ({t['isolation']}{runtime}, {classes}) — declared, not built yet[/]"
-                )
+                groups = f" · groups {', '.join(t['groups'])}" if t["groups"] else ""
+                cl.add(f"tenant {t['name']}: {isolation(t)}{runtime} · quota {quota(t)} · {classes}{groups}")
             for f in c["frameworks"]:
                 cl.add(f"[yellow]{f['kind']} {f['name']} for tenant {f['tenant']} — declared, not built yet[/]")
         if "freeHosts" in p:

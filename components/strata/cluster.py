@@ -9,6 +9,7 @@ from pulumi_kubernetes.provider import Provider as KubernetesProvider
 
 from strata.declarations.models import KubernetesClusterArgs
 from strata.drivers import ClusterInfra
+from strata.kube import ClusterFacts, ClusterHandle, TenantSpace, build_tenants
 from strata.labels import STRATA_PROPERTY
 
 if TYPE_CHECKING:
@@ -26,8 +27,10 @@ class KubernetesCluster(pulumi.ComponentResource):
     secrets are encrypted with the pool's key; ``kubeconfig`` is a secret output; ``provider`` is a
     Kubernetes provider for it whose identity survives kubeconfig rotation.
 
-    Tenants and frameworks in the declaration are validated and listed by ``strata plan`` but are
-    not built yet.
+    ``handle`` is what everything above the cluster is built on (:mod:`strata.kube`): its
+    tenants (:class:`~strata.kube.TenantSpace`, and once per cluster with shared tenants the
+    admission policies of :class:`~strata.kube.TenantGuardrails`) are built on it here. Frameworks
+    in the declaration are validated and listed by ``strata plan`` but are not built yet.
     """
 
     kubeconfig: pulumi.Output[str]
@@ -59,6 +62,8 @@ class KubernetesCluster(pulumi.ComponentResource):
         self.endpoint = infra.endpoint
         self.cluster_name = infra.cluster_name
         self.provider = self._build_provider(name, labels.environment)
+        self.handle = ClusterHandle(name, self.provider, self.kubeconfig, self._facts(pool), parent=self)
+        self.tenants: dict[str, TenantSpace] = build_tenants(self.handle, args.tenants, parent=self)
         self.register_outputs(
             {
                 "clusterName": self.cluster_name,
@@ -66,6 +71,27 @@ class KubernetesCluster(pulumi.ComponentResource):
                 "version": plan.version,
                 "kubeconfig": self.kubeconfig,
             }
+        )
+
+    def _facts(self, pool: ResourcePool) -> ClusterFacts:
+        pool_plan, plan = pool.plan, self.plan
+        site = pool_plan.spec.substrate.bare_metal
+        return ClusterFacts(
+            environment=pool.ownership.environment,
+            pool=pool_plan.name,
+            cluster=plan.name,
+            substrate=pool_plan.substrate,
+            region=pool_plan.region,
+            site=site.site if site else None,
+            country=pool_plan.country or "",
+            jurisdictions=pool.ownership.jurisdictions,
+            version=plan.version,
+            zones=pool_plan.spec.substrate.zones,
+            runtimes=tuple(sorted({np.runtime for np in plan.spec.node_pools} - {"default"})),
+            gpus=plan.draw.gpus,
+            vcpus=plan.draw.vcpus,
+            memory_gib=plan.draw.memory_gib,
+            registry=site.airgap.registry if site and site.airgap else None,
         )
 
     def _build_provider(self, name: str, environment: str) -> KubernetesProvider:

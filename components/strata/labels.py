@@ -24,6 +24,18 @@ STRATA_PROPERTY = "strata"
 #: (``dataclass.strata.io/personal-eu: "true"``), which the residency rule reads.
 TENANT_LABEL = "strata.io/tenant"
 DATA_CLASS_LABEL_PREFIX = "dataclass.strata.io/"
+#: On a tenant's namespace (a virtual tenant's host namespace included): its isolation level
+#: (``namespace``, ``virtual``, ``dedicated``) and, for a sandboxed tenant, its runtime (``gvisor``,
+#: ``kata``). Claims the policy pack checks against the objects around them, never takes on trust.
+ISOLATION_LABEL = "strata.io/isolation"
+RUNTIME_LABEL = "strata.io/runtime"
+#: Pod Security Admission's enforcement label; a namespace or virtual tenant's namespace is ``restricted``.
+POD_SECURITY_ENFORCE_LABEL = "pod-security.kubernetes.io/enforce"
+
+
+def data_class_label(data_class: str) -> str:
+    """The label that says an object handles ``data_class`` (its value is ``"true"``)."""
+    return f"{DATA_CLASS_LABEL_PREFIX}{data_class}"
 
 
 @dataclass(frozen=True)

@@ -102,6 +102,8 @@ class NodePoolPlan:
     cost: Cost
     #: Bare metal: the hosts this node pool runs on, in assignment order.
     hosts: tuple[str, ...] = ()
+    #: The sandbox its nodes provide (``default``: none).
+    runtime: str = "default"
 
 
 @dataclass(frozen=True)
@@ -178,17 +180,22 @@ class EnvironmentPlan:
             yield f"pools[{i if i is not None else self.pools.index(plan)}]", plan
 
 
-def choose_machine_type(catalog: Catalog, substrate: str, machine: Machine) -> MachineType | None:
+def choose_machine_type(
+    catalog: Catalog, substrate: str, machine: Machine, *, metal: bool = False
+) -> MachineType | None:
     """The cheapest catalog type on ``substrate`` that satisfies ``machine``.
 
     GPU shapes are matched only to GPU types and CPU shapes only to CPU types, so a CPU pool never
-    lands on (and pays for) an accelerator. Ties on price go to the smaller type, then the name.
+    lands on (and pays for) an accelerator; likewise bare-metal instances only where ``metal`` asks
+    for them (a sandbox that needs hardware virtualization). Ties on price go to the smaller type,
+    then the name.
     """
     wants_gpu = machine.gpus > 0
     fits = [
         t
         for t in catalog.machine_types.get(substrate, ())
         if (t.gpus > 0) == wants_gpu
+        and t.metal == metal
         and t.vcpus >= machine.vcpus
         and t.memory_gib >= machine.memory_gib
         and t.gpus >= machine.gpus
@@ -213,13 +220,16 @@ def plan_cluster(
     cost = Cost(control_plane, control_plane)
     draw = Resources()
     for i, np in enumerate(cluster.node_pools):
-        chosen = choose_machine_type(catalog, substrate, np.machine)
+        offer = catalog.tenancy.offer(np.runtime, substrate) if np.runtime != "default" else None
+        metal = offer is not None and offer.metal_only
+        chosen = choose_machine_type(catalog, substrate, np.machine, metal=metal)
         if chosen is None:
             m = np.machine
+            kind = "bare-metal machine type (for " + np.runtime + ")" if metal else "machine type"
             problems.append(
                 Problem(
                     f"{path}.nodePools[{i}].machine",
-                    f"no {substrate} machine type in the catalog has at least {m.vcpus} vCPUs, "
+                    f"no {substrate} {kind} in the catalog has at least {m.vcpus} vCPUs, "
                     f"{_num(m.memory_gib)} GiB and {m.gpus} GPUs",
                     m.model_dump(by_alias=True),
                 )
@@ -227,7 +237,9 @@ def plan_cluster(
             continue
         np_draw = _machine_draw(np.machine).times(np.max)
         np_cost = Cost(chosen.usd_per_hour * HOURS_PER_MONTH * np.min, chosen.usd_per_hour * HOURS_PER_MONTH * np.max)
-        node_pools.append(NodePoolPlan(np.name, np.machine, chosen, np.min, np.max, np_draw, np_cost))
+        node_pools.append(
+            NodePoolPlan(np.name, np.machine, chosen, np.min, np.max, np_draw, np_cost, runtime=np.runtime)
+        )
         draw = draw + np_draw
         cost = cost + np_cost
     if problems:
@@ -428,7 +440,9 @@ def plan_bare_metal_pool(
                 "bareMetal", "host", "host", "gpu" if m.gpus else "general", m.vcpus, m.memory_gib, m.gpus, 0.0, None
             )
             node_pools.append(
-                NodePoolPlan(np.name, m, host_type, np.min, np.max, np_draw, Cost(), tuple(h.name for h in hosts))
+                NodePoolPlan(
+                    np.name, m, host_type, np.min, np.max, np_draw, Cost(), tuple(h.name for h in hosts), np.runtime
+                )
             )
             draw = draw + np_draw
         lifecycle = catalog.version("bareMetal", cluster.version)

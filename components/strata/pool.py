@@ -15,6 +15,7 @@ from strata.drivers import PoolInfra, SubstrateDriver, driver_for
 from strata.errors import InvalidSpecError
 from strata.labels import STRATA_PROPERTY, Ownership
 from strata.planner import ClusterPlan, PoolPlan, Resources, plan_cluster, plan_pool
+from strata.tenancy import tenant_problems
 
 TYPE = "strata:pool:ResourcePool"
 
@@ -123,6 +124,8 @@ class ResourcePool(pulumi.ComponentResource):
         problems = check_cluster(self._catalog, kind, args, path)
         plan, plan_problems = plan_cluster(self._catalog, kind, args, self._today, path)
         problems += plan_problems
+        if plan is not None:
+            problems += tenant_problems(self._catalog, kind, plan, path)
         if plan is not None and self.plan.budget is not None:
             over = (self.drawn + plan.draw).over(self.plan.budget)
             if over:

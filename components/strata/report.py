@@ -15,7 +15,7 @@ from strata.offline import UNKNOWN, OfflineRun
 from strata.planner import ClusterPlan, Cost, EnvironmentPlan, PoolPlan, Resources
 
 SECRET = "[secret]"
-NOT_BUILT = "declared and validated; not built yet (tenants and frameworks arrive in later releases)"
+NOT_BUILT = "declared and validated; not built yet (frameworks arrive in a later release)"
 #: What a bare-metal pool's, cluster's and node pool's ``cost`` says instead of a price.
 OWNED_NOTE = "owned hardware: not estimated"
 
@@ -53,6 +53,7 @@ def _cluster_doc(c: ClusterPlan, owned: bool) -> dict[str, Any]:
                 },
                 "min": np.min,
                 "max": np.max,
+                "runtime": np.runtime,
                 "usdPerHour": None if owned else np.machine_type.usd_per_hour,
                 "cost": _cost_doc(np.cost, owned),
                 **({"hosts": list(np.hosts)} if np.hosts else {}),
@@ -67,8 +68,11 @@ def _cluster_doc(c: ClusterPlan, owned: bool) -> dict[str, Any]:
                 "name": t.name,
                 "isolation": t.isolation,
                 "runtime": t.runtime,
+                **({"version": t.version or c.version} if t.isolation == "virtual" else {}),
+                "quota": {"cpu": t.quota.cpu, "memoryGib": t.quota.memory_gib} if t.quota else None,
+                "groups": list(t.groups),
                 "dataClasses": list(t.data_classes),
-                "built": False,
+                "built": True,
             }
             for t in c.spec.tenants
         ],
@@ -146,7 +150,6 @@ def plan_document(plan: EnvironmentPlan, run: OfflineRun) -> dict[str, Any]:
         "resources": len(run.registrations) + 1,  # + the stack, as `pulumi preview` counts
         "resourcesByType": run.counts_by_type(),
         "notBuilt": {
-            "tenants": sum(len(c.spec.tenants) for p in plan.pools for c in p.clusters),
             "frameworks": sum(len(c.spec.frameworks) for p in plan.pools for c in p.clusters),
             "note": NOT_BUILT,
         },
@@ -253,6 +256,19 @@ def free_hosts(pool: dict[str, Any]) -> str:
     )
 
 
+def isolation(tenant: dict[str, Any]) -> str:
+    """A tenant's isolation level as people read it (a virtual tenant's own version included)."""
+    if tenant["isolation"] == "virtual":
+        return f"virtual cluster (Kubernetes {tenant['version']})"
+    return str(tenant["isolation"])
+
+
+def quota(tenant: dict[str, Any]) -> str:
+    """A tenant's quota, or what stands in for it (a dedicated tenant has the whole cluster)."""
+    q = tenant["quota"]
+    return f"{q['cpu']:g} CPU / {q['memoryGib']:g} GiB" if q else "the whole cluster"
+
+
 def plan_markdown(doc: dict[str, Any]) -> str:
     """A markdown summary for pull requests and job summaries."""
     cost = doc["cost"]
@@ -293,7 +309,16 @@ def plan_markdown(doc: dict[str, Any]) -> str:
             notes.append(f"Pool **{p['name']}** {free_hosts(p)}.")
     if notes:
         lines += ["", *notes]
+    tenants = [(c["name"], t) for p in doc["pools"] for c in p["clusters"] for t in c["tenants"]]
+    if tenants:
+        lines += ["", "| cluster | tenant | isolation | runtime | quota | data classes | groups |"]
+        lines.append("|---|---|---|---|---|---|---|")
+        for cluster, t in tenants:
+            lines.append(
+                f"| {cluster} | {t['name']} | {isolation(t)} | {t['runtime']} | {quota(t)} | "
+                f"{', '.join(t['dataClasses']) or '—'} | {', '.join(t['groups']) or '—'} |"
+            )
     nb = doc["notBuilt"]
-    if nb["tenants"] or nb["frameworks"]:
-        lines += ["", f"{nb['tenants']} tenant(s) and {nb['frameworks']} framework(s) {nb['note']}."]
+    if nb["frameworks"]:
+        lines += ["", f"{nb['frameworks']} framework(s) {nb['note']}."]
     return "\n".join(lines) + "\n"

@@ -62,6 +62,8 @@ class MachineType:
     gpus: int
     usd_per_hour: float
     accelerator: str | None
+    #: A bare-metal instance, exposing hardware virtualization (chosen only where a sandbox needs it).
+    metal: bool = False
 
 
 class Stage(enum.StrEnum):
@@ -139,6 +141,118 @@ class SizeLimits:
 
 
 @dataclass(frozen=True)
+class Chart:
+    """An upstream Helm chart Strata installs, pinned: where it comes from and what it supports."""
+
+    name: str
+    repository: str
+    version: str
+    released: dt.date
+    source: str
+    #: Images it pulls, as ``registry/repository`` (the tag follows the chart's version).
+    images: tuple[str, ...] = ()
+    #: Kubernetes minor versions it runs on as a host, and (vCluster) those it runs virtually.
+    host_versions: tuple[str, ...] = ()
+    virtual_versions: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class RuntimeOffer:
+    """How one substrate provides a sandboxed runtime."""
+
+    runtime: str
+    substrate: str
+    #: ``managed``: the provider installs it with the node pool (GKE Sandbox); ``kata-deploy``:
+    #: Strata installs Kata Containers on the node pool's nodes.
+    install: str
+    #: The name people know it by, for messages (``GKE Sandbox``).
+    label: str
+    source: str
+    #: The provider refuses a cluster whose node pools are all sandboxed (GKE).
+    needs_default_pool: bool = False
+    #: Only bare-metal machine types expose the virtualization it needs (AWS).
+    metal_only: bool = False
+    #: The Kubernetes distribution its installer configures (kata-deploy's ``k8sDistribution``).
+    distribution: str | None = None
+
+
+@dataclass(frozen=True)
+class SandboxRuntime:
+    """A sandboxed runtime: the RuntimeClass pods name, and the handler it maps to."""
+
+    name: str
+    runtime_class: str
+    handler: str
+    offers: Mapping[str, RuntimeOffer]
+
+
+@dataclass(frozen=True)
+class TenancyFacts:
+    """What tenancy depends on: the Kubernetes version admission policies need, the sandboxes
+    each substrate offers, and the pinned charts (vCluster, Kata)."""
+
+    minimum_version: str
+    minimum_version_source: str
+    runtimes: Mapping[str, SandboxRuntime]
+    vcluster: Chart
+    kata_deploy: Chart
+
+    def offer(self, runtime: str, substrate: str) -> RuntimeOffer | None:
+        found = self.runtimes.get(runtime)
+        return found.offers.get(substrate) if found else None
+
+    def offered_on(self, runtime: str) -> list[str]:
+        found = self.runtimes.get(runtime)
+        return [f"{k} ({o.label})" for k, o in found.offers.items()] if found else []
+
+
+def _chart(name: str, d: Mapping[str, Any]) -> Chart:
+    return Chart(
+        name=d.get("chart", name),
+        repository=d["repository"],
+        version=str(d["version"]),
+        released=_date(d["released"]),
+        source=d["source"],
+        images=tuple(d.get("images") or ()),
+        host_versions=tuple(str(v) for v in d.get("hostVersions") or ()),
+        virtual_versions=tuple(str(v) for v in d.get("virtualVersions") or ()),
+    )
+
+
+def _tenancy(doc: Mapping[str, Any]) -> TenancyFacts:
+    runtimes = {
+        name: SandboxRuntime(
+            name,
+            r["runtimeClass"],
+            r["handler"],
+            {
+                kind: RuntimeOffer(
+                    name,
+                    kind,
+                    o["install"],
+                    o["label"],
+                    o["source"],
+                    bool(o.get("needsDefaultPool", False)),
+                    bool(o.get("metalOnly", False)),
+                    o.get("distribution"),
+                )
+                for kind, o in r["substrates"].items()
+            },
+        )
+        for name, r in doc["runtimes"].items()
+    }
+    ap = doc["admissionPolicies"]
+    charts = doc["charts"]
+    return TenancyFacts(
+        str(ap["minimumVersion"]),
+        ap["source"],
+        runtimes,
+        _chart("vcluster", charts["vcluster"]),
+        _chart("kata-deploy", charts["kataDeploy"]),
+    )
+
+
+@dataclass(frozen=True)
 class Catalog:
     """All provider facts Strata plans and validates against."""
 
@@ -158,6 +272,8 @@ class Catalog:
     autoname_suffix: int = 8
     #: Size limits per substrate kind.
     sizes: Mapping[str, SizeLimits] = field(default_factory=dict)
+    #: What tenants depend on (admission policies, sandboxes, pinned charts).
+    tenancy: TenancyFacts = field(default_factory=lambda: _tenancy(_read("tenancy.yaml")))
 
     def region(self, substrate: str, name: str) -> Region | None:
         return self.regions.get(substrate, {}).get(name)
@@ -208,7 +324,9 @@ def load_catalog() -> Catalog:
         doc = mach_doc[kind]
         families = doc["families"]
         rows = []
-        for name, (vcpus, mem, gpus, price) in doc["types"].items():
+        typed = [(n, row, False) for n, row in doc["types"].items()]
+        typed += [(n, row, True) for n, row in (doc.get("metalTypes") or {}).items()]
+        for name, (vcpus, mem, gpus, price), metal in typed:
             family = next(f for f in families if name.startswith(f + (".", "-")[kind == "gcp"]))
             rows.append(
                 MachineType(
@@ -221,6 +339,7 @@ def load_catalog() -> Catalog:
                     gpus=int(gpus),
                     usd_per_hour=float(price),
                     accelerator=families[family].get("accelerator"),
+                    metal=metal,
                 )
             )
         machine_types[kind] = tuple(rows)
@@ -300,4 +419,5 @@ def load_catalog() -> Catalog:
         name_rules,
         int(limits["autonameSuffix"]["length"]),
         sizes,
+        _tenancy(_read("tenancy.yaml")),
     )

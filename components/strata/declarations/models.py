@@ -157,6 +157,9 @@ Name = Annotated[
 ]
 DataClassName = Annotated[str, AfterValidator(_known_data_class), _catalog_values(lambda c: c.data_classes)]
 JurisdictionName = Annotated[str, AfterValidator(_known_jurisdiction), _catalog_values(lambda c: c.jurisdictions)]
+#: A container runtime: the default one, or a sandbox.
+Runtime = Literal["default", "gvisor", "kata"]
+
 KubernetesVersion = Annotated[
     str,
     BeforeValidator(_version_string),
@@ -514,6 +517,10 @@ class NodePool(Spec):
     (on bare metal, the hosts it is given)."""
     min: Count = Field(ge=0)
     """The fewest nodes the pool autoscales to; at most ``max``."""
+    runtime: Runtime = "default"
+    """The sandbox its nodes provide: ``gvisor`` (a GKE Sandbox node pool) or ``kata`` (Kata
+    Containers on bare-metal hosts, or on an AWS metal instance type). Only pods of tenants that
+    ask for that runtime are scheduled on a sandbox node pool."""
 
     @field_validator("min")
     @classmethod
@@ -545,19 +552,23 @@ class Tenant(Spec):
     """``namespace``: a namespace with quota, default-deny network policy, RBAC and restricted pod
     security (soft); ``virtual``: its own API server in the shared cluster; ``dedicated``: the
     cluster is the tenant's alone (hard)."""
-    runtime: Literal["default", "gvisor", "kata"] = "default"
+    runtime: Runtime = "default"
     """The container runtime for the tenant's pods: a sandbox (``gvisor``, ``kata``) on top of
-    the isolation level."""
+    the isolation level, provided by a node pool of the cluster with the same ``runtime`` and
+    enforced by an admission policy."""
+    version: KubernetesVersion | None = None
+    """A ``virtual`` tenant's own Kubernetes minor version (quoted); unset, the host cluster's.
+    It must be one the catalog's pinned vCluster release runs, on that host's version."""
     groups: Annotated[tuple[GroupName, ...], AfterValidator(_unique), JsonSchema({"uniqueItems": True})] = ()
     """Identity-provider groups given the tenant's role (never a cluster-wide one)."""
     data_classes: Annotated[tuple[DataClassName, ...], AfterValidator(_unique), JsonSchema({"uniqueItems": True})] = ()
-    """The data classes the tenant handles. The catalog says what each needs (``pci`` a
-    ``dedicated`` tenant, ``personal-eu`` a pool in the ``eu`` jurisdiction); today they are
-    validated and shown, and the policy pack judges Kubernetes objects labelled with a class
-    (``data-class-residency``). Rules on tenants themselves arrive with tenants, which are not
-    built yet."""
+    """The data classes the tenant handles, labelled on its objects. The catalog says what each
+    needs and the policy pack judges it: ``pci`` a ``dedicated`` tenant (``data-class-isolation``),
+    ``personal-eu`` a cluster in the ``eu`` jurisdiction (``data-class-residency``)."""
     quota: Quota | None = None
-    """The tenant's share of the cluster; all quotas together fit what the node pools give at max."""
+    """The tenant's share of the cluster, required of a ``namespace`` or ``virtual`` tenant (a
+    ``dedicated`` one has the whole cluster); all quotas together fit what the node pools give at
+    max."""
 
 
 class FrameworkSpec(Spec):

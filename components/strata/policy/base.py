@@ -5,13 +5,12 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 from pulumi_policy import (
     EnforcementLevel,
     PolicyComplianceFramework,
     PolicyConfigSchema,
-    PolicyResource,
     ReportViolation,
     ResourceValidationArgs,
     ResourceValidationPolicy,
@@ -94,14 +93,22 @@ def _cannot_judge(err: Exception) -> str:
     )
 
 
-def judge_each(
-    resources: Iterable[PolicyResource], report: ReportViolation, judge: Callable[[PolicyResource], None]
-) -> None:
-    """Run ``judge`` on every resource: a value unknown until apply is collected for "cannot
+class Judged(Protocol):
+    """Anything a verdict can name: a resource, or one Kubernetes object of a resource."""
+
+    @property
+    def urn(self) -> str: ...
+
+
+J = TypeVar("J", bound=Judged)
+
+
+def judge_each(items: Iterable[J], report: ReportViolation, judge: Callable[[J], None]) -> None:
+    """Run ``judge`` on every resource (or object): a value unknown until apply is collected for "cannot
     verify until apply" (after the definite verdicts); a malformed property, or anything else that
     goes wrong, is a violation on that resource and never stops the others."""
     pending = PendingUnknowns()
-    for r in resources:
+    for r in items:
         try:
             judge(r)
         except UnknownValueError as err:

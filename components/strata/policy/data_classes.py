@@ -51,6 +51,10 @@ class _NoAliases(yaml.SafeLoader):
         return super().compose_node(parent, index)
 
 
+#: The loader the pack reads YAML with.
+NoAliases = _NoAliases
+
+
 @dataclass
 class Scan:
     """What a scan found: the classes, the hidden places, and why it could not read it all."""

@@ -22,6 +22,10 @@
   GKE DNS endpoint says its region). Other resources the kubeconfig happens to depend on (a
   bucket, a secret holding a token) are not clusters and place nothing. A kubeconfig printed by a
   local command or read from another cluster's objects could be any cluster's: it cannot be placed.
+* *Which* cluster a Kubernetes object is on (:meth:`StackGraph.cluster_identity`) is the same
+  evidence, kept as names instead of places: the clusters and machines of this stack its provider's
+  kubeconfig is built from, merged across every provider sharing one of them, so a program cannot
+  split one cluster into two by building two providers from it.
 
 Every answer is a set of places, so a verdict requires *all* of them to be allowed, and nothing
 depends on the order resources arrive in. Answers are memoised per graph: each resource and each
@@ -32,7 +36,8 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict, deque
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from itertools import pairwise
 from typing import Any
 from urllib.parse import urlparse
 
@@ -48,6 +53,7 @@ Places = frozenset[Location]
 
 REMOTE_COMMAND = "command:remote:Command"
 LOCAL_COMMAND = "command:local:Command"
+KUBERNETES_PROVIDER = "pulumi:providers:kubernetes"
 #: Roles of resources a kubeconfig's cluster can be: a cluster, or machines that run one.
 MACHINE_ROLES = frozenset({"cluster", "node", "node-pool"})
 #: Roles an SSH connection can lead to: machines and the addresses that reach them.
@@ -99,6 +105,7 @@ class StackGraph:
         self._memo: dict[str, Places | BaseException | None] = {}
         self._open: set[str] = set()
         self._clusters: dict[str, Places | BaseException] = {}
+        self._identities: dict[str, frozenset[str] | Unplaced] | None = None
 
     # ------------------------------------------------------------------ any resource
 
@@ -354,6 +361,20 @@ class StackGraph:
         """The places of the clusters and machines a kubeconfig is built from (breadth first, each
         resource once)."""
         out: set[Location] = set()
+        for d in self._sources(start, via):
+            try:
+                found = self.placement(d)
+            except (Unplaced, p.Malformed) as err:
+                raise Unplaced(f"its cluster ({d.resource_type} {d.name}) cannot be placed: {err}") from None
+            if not found:
+                raise Unplaced(f"its cluster ({d.resource_type} {d.name}) has no place")
+            out |= found
+        return frozenset(out)
+
+    def _sources(self, start: Iterable[PolicyResource], via: str) -> Iterator[PolicyResource]:
+        """The clusters and machines (and SSH commands on them) a kubeconfig is built from, breadth
+        first, each resource once; raises :class:`Unplaced` where it is read from something that
+        could hold any cluster's (a local command, another cluster's objects)."""
         seen: set[str] = set()
         queue = deque(start)
         while queue:
@@ -363,13 +384,7 @@ class StackGraph:
             seen.add(d.urn)
             role = _role(d)
             if role in MACHINE_ROLES or d.resource_type == REMOTE_COMMAND:
-                try:
-                    found = self.placement(d)
-                except (Unplaced, p.Malformed) as err:
-                    raise Unplaced(f"its cluster ({d.resource_type} {d.name}) cannot be placed: {err}") from None
-                if not found:
-                    raise Unplaced(f"its cluster ({d.resource_type} {d.name}) has no place")
-                out |= found
+                yield d
             elif d.resource_type == LOCAL_COMMAND:
                 raise Unplaced(
                     f"the kubeconfig of {via} is printed by the local command {d.name}, which could print any "
@@ -386,7 +401,99 @@ class StackGraph:
                 continue  # a bucket, a key, a secret: data the kubeconfig used, not a cluster
             else:
                 queue.extend(x for deps in d.property_dependencies.values() for x in deps)
-        return frozenset(out)
+
+    # ------------------------------------------------------------------ which cluster
+
+    def cluster_identity(self, r: PolicyResource) -> frozenset[str]:
+        """Which cluster Kubernetes object ``r`` is deployed to: the URNs of the clusters and
+        machines of this stack its provider's kubeconfig is built from, merged with every other
+        provider's that shares one of them (a node pool is its cluster's; two providers built from
+        one EKS cluster, or naming one API server in their kubeconfig's text, are one cluster). Two
+        objects are on the same cluster when their identities are equal. Raises :class:`Unplaced`
+        when the kubeconfig is not built from a cluster of this stack (the default provider, text,
+        a local command, another cluster's objects)."""
+        if r.provider is None:
+            raise Unplaced("it names no Kubernetes provider")
+        if self._identities is None:
+            self._identities = self._cluster_identities()
+        found = self._identities.get(r.provider.urn)
+        if found is None:
+            raise Unplaced(f"its provider {r.provider.name} is not among the stack's resources")
+        if isinstance(found, Unplaced):
+            raise found
+        return found
+
+    def _cluster_identities(self) -> dict[str, frozenset[str] | Unplaced]:
+        parent: dict[str, str] = {}
+
+        def find(x: str) -> str:
+            parent.setdefault(x, x)
+            while parent[x] != x:
+                parent[x] = parent[parent[x]]
+                x = parent[x]
+            return x
+
+        def union(a: str, b: str) -> None:
+            ra, rb = find(a), find(b)
+            if ra != rb:
+                parent[max(ra, rb)] = min(ra, rb)  # deterministic, whatever the order resources arrive in
+
+        for r in self.resources:  # a node pool or node group is part of the cluster it names
+            if _role(r) in MACHINE_ROLES:
+                find(r.urn)
+                for d in (x for deps in r.property_dependencies.values() for x in deps):
+                    if _role(d) in MACHINE_ROLES:
+                        union(r.urn, d.urn)
+        tokens: dict[str, set[str]] = {}
+        failed: dict[str, Unplaced] = {}
+        for provider in self.resources:
+            if provider.resource_type != KUBERNETES_PROVIDER:
+                continue
+            found: set[str] = set()
+            unknown, text = p.peek(provider.props, "kubeconfig")
+            servers = {f"server {u}" for u in _SERVER.findall(text)} if isinstance(text, str) and not unknown else set()
+            deps = provider.property_dependencies.get("kubeconfig", [])
+            try:
+                for d in self._sources(deps, provider.name):
+                    found |= self._machine_tokens(d)
+                if not found:
+                    raise Unplaced(
+                        "it is deployed through the default Kubernetes provider, whose cluster is whatever kubeconfig "
+                        "the deploying machine holds"
+                        if provider.name.startswith("default") and not deps
+                        else f"the kubeconfig of its provider {provider.name} is not built from a cluster of this stack"
+                    )
+            except Unplaced as err:
+                failed[provider.urn] = err
+            every = sorted(found | servers)
+            for t in every:
+                find(t)
+            for a, b in pairwise(every):
+                union(a, b)
+            tokens[provider.urn] = found | servers
+        members: dict[str, set[str]] = defaultdict(set)
+        for x in list(parent):
+            members[find(x)].add(x)
+        out: dict[str, frozenset[str] | Unplaced] = {}
+        for urn, mine in tokens.items():
+            if urn in failed:
+                out[urn] = failed[urn]
+            else:
+                out[urn] = frozenset(y for t in mine for y in members[find(t)])
+        return out
+
+    def _machine_tokens(self, d: PolicyResource) -> set[str]:
+        """What names a machine a kubeconfig comes from: the resource itself; for an SSH command,
+        the machine of this stack it connects to, else the host its connection names."""
+        if d.resource_type != REMOTE_COMMAND:
+            return {d.urn}
+        reached = {x.urn for x in d.property_dependencies.get("connection", []) if _role(x) in HOST_ROLES}
+        if reached:
+            return reached
+        unknown, host = p.peek(d.props, "connection.host")
+        if isinstance(host, str) and host and not unknown:
+            return {f"ssh {host}"}
+        return {d.urn}
 
     def _descendants(self, r: PolicyResource) -> list[PolicyResource]:
         out: list[PolicyResource] = []

@@ -21,7 +21,7 @@ from strata import naming
 from strata.drivers import ClusterInfra, PoolInfra
 from strata.drivers.kubeconfig import exec_kubeconfig
 from strata.drivers.tagging import tag_transformation
-from strata.labels import Ownership
+from strata.labels import RUNTIME_LABEL, Ownership
 from strata.naming import AWS_NODE_POLICIES
 from strata.network import POOL_CIDR, zone_subnets
 from strata.planner import ClusterPlan, NodePoolPlan, PoolPlan
@@ -32,6 +32,13 @@ TAG_PREFIX = "strata:"
 TAG_SLOTS = {"*": ("tags",)}
 CONTROL_PLANE_LOGS = ("api", "audit", "authenticator", "controllerManager", "scheduler")
 GPU_TAINT = eks.NodeGroupTaintArgs(key="nvidia.com/gpu", value="present", effect="NO_SCHEDULE")
+
+
+def sandbox_taints(runtime: str) -> list[eks.NodeGroupTaintArgs]:
+    """A sandbox node pool's taint: only pods whose RuntimeClass tolerates it land there."""
+    if runtime == "default":
+        return []
+    return [eks.NodeGroupTaintArgs(key=RUNTIME_LABEL, value=runtime, effect="NO_SCHEDULE")]
 
 
 def aws_tags(ownership: Ownership) -> dict[str, str]:
@@ -364,8 +371,12 @@ class AwsDriver:
             ami_type="AL2023_x86_64_NVIDIA" if gpu else "AL2023_x86_64_STANDARD",
             scaling_config=eks.NodeGroupScalingConfigArgs(min_size=np.min, max_size=np.max, desired_size=np.min),
             launch_template=eks.NodeGroupLaunchTemplateArgs(id=template.id, version=template.latest_version.apply(str)),
-            taints=[GPU_TAINT] if gpu else None,
-            labels={"strata.io/node-pool": np.name, "strata.io/machine-type": np.machine_type.name},
+            taints=[*([GPU_TAINT] if gpu else []), *sandbox_taints(np.runtime)] or None,
+            labels={
+                "strata.io/node-pool": np.name,
+                "strata.io/machine-type": np.machine_type.name,
+                **({RUNTIME_LABEL: np.runtime} if np.runtime != "default" else {}),
+            },
             opts=pulumi.ResourceOptions.merge(
                 opts,
                 pulumi.ResourceOptions(

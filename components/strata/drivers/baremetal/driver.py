@@ -19,7 +19,7 @@ from strata.catalog import load_catalog
 from strata.declarations.models import BareMetalSubstrate, Host, url_host
 from strata.drivers import ClusterInfra, PoolInfra
 from strata.drivers.baremetal.scripts import command_line, stdin
-from strata.labels import Ownership
+from strata.labels import RUNTIME_LABEL, Ownership
 from strata.planner import ClusterPlan, PoolPlan
 
 #: Where RKE2 publishes release artifacts when the site is not air-gapped.
@@ -98,9 +98,13 @@ class BareMetalDriver:
             )
         for np in plan.node_pools:
             labels = f"strata.io/node-pool={np.name},strata.io/cluster={name},strata.io/site={site.site}"
+            taints = [GPU_TAINT] if np.machine.gpus else []
+            if np.runtime != "default":  # a sandbox node pool: only pods of its RuntimeClass land there
+                labels += f",{RUNTIME_LABEL}={np.runtime}"
+                taints.append(f"{RUNTIME_LABEL}={np.runtime}:NoSchedule")
             extra = {"STRATA_SERVER_URL": server_url, "STRATA_NODE_LABELS": labels}
-            if np.machine.gpus:
-                extra["STRATA_NODE_TAINTS"] = GPU_TAINT
+            if taints:
+                extra["STRATA_NODE_TAINTS"] = ",".join(taints)
             for h in np.hosts:
                 agent = node(hosts[h], "agent", extra, list(servers))
                 command.remote.Command(

@@ -248,6 +248,7 @@ class GcpDriver:
         h = pool.handles
         mt = np.machine_type
         gpu = mt.gpus > 0
+        sandboxed = np.runtime == "gvisor"
         return container.NodePool(
             naming.node_pool(plan.name, np.name),
             project=h["project"],
@@ -277,6 +278,10 @@ class GcpDriver:
                 if gpu
                 else None,
                 taints=[GPU_TAINT] if gpu else None,
+                # GKE Sandbox: gVisor nodes (GKE labels and taints them, and provides the
+                # RuntimeClass `gvisor`); it runs only on Container-Optimized OS with containerd.
+                sandbox_config=container.NodePoolNodeConfigSandboxConfigArgs(type="GVISOR") if sandboxed else None,
+                image_type="COS_CONTAINERD" if sandboxed else None,
                 metadata={"disable-legacy-endpoints": "true"},
                 labels={"strata.io/node-pool": np.name, "strata.io/machine-type": mt.name},
                 disk_type="pd-balanced",

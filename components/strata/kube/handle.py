@@ -1,0 +1,82 @@
+"""The cluster handle: everything above the cluster needs only this.
+
+A handle is a cluster's ``pulumi_kubernetes`` provider and its facts. Strata's clusters make one
+(:attr:`strata.KubernetesCluster.handle`), a virtual cluster makes one for what nests inside it,
+and a team repo makes one from a stack reference to the platform stack. Tenants, the paved road and
+frameworks are built on a handle and never on a driver, so they are the same on every substrate.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+import pulumi
+from pulumi_kubernetes.provider import Provider as KubernetesProvider
+
+
+@dataclass(frozen=True)
+class ClusterFacts:
+    """What is true of a cluster, for the code that builds on it and the rules that judge it.
+
+    Plain values known before anything is deployed (from the declaration and the catalog), so a
+    component can decide what to build, and reject what the cluster cannot give, at plan time.
+    """
+
+    environment: str
+    pool: str
+    #: The cluster's name in the declaration (a virtual cluster: ``<host>/<tenant>``).
+    cluster: str
+    #: ``aws``, ``gcp`` or ``bareMetal``; a virtual cluster has its host's.
+    substrate: str
+    #: The cloud region, or None on bare metal.
+    region: str | None
+    #: The bare-metal site, or None on a cloud.
+    site: str | None
+    #: ISO 3166-1 alpha-2 country the cluster's machines are in.
+    country: str
+    #: The jurisdictions the environment promised to stay in.
+    jurisdictions: tuple[str, ...]
+    #: The Kubernetes minor version (``"1.35"``).
+    version: str
+    #: Availability zones its nodes spread over (1 on bare metal).
+    zones: int
+    #: Sandboxed runtimes some node pool provides (``gvisor``, ``kata``): the RuntimeClass names.
+    runtimes: tuple[str, ...] = ()
+    #: GPUs its node pools give at max.
+    gpus: int = 0
+    #: vCPUs and memory (GiB) its node pools give at max: what tenants' quotas are drawn from.
+    vcpus: float = 0
+    memory_gib: float = 0
+    #: Default storage class, once the paved road installs one (None until then).
+    storage_class: str | None = None
+    #: For a virtual cluster, the host cluster's name; None for a real cluster.
+    host: str | None = None
+    #: An air-gapped site's registry mirror: every chart and image comes from it (None: upstream).
+    registry: str | None = None
+
+    @property
+    def where(self) -> str:
+        """Region or site, for messages: ``aws eu-central-1`` or ``bareMetal fra-dc1``."""
+        return f"{self.substrate} {self.region or self.site}"
+
+
+@dataclass(frozen=True)
+class ClusterHandle:
+    """A cluster's Kubernetes provider, its kubeconfig (a secret) and its facts.
+
+    ``name`` prefixes the Pulumi names of what is built on the cluster, so two clusters' tenants
+    never collide. ``parent`` is the component what is built for the cluster hangs under (the
+    cluster component, or None in a team repo where the stack is the parent).
+    """
+
+    name: str
+    provider: KubernetesProvider
+    kubeconfig: pulumi.Output[str]
+    facts: ClusterFacts
+    parent: pulumi.Resource | None = None
+
+    def nested(
+        self, name: str, provider: KubernetesProvider, kubeconfig: pulumi.Output[str], **facts: object
+    ) -> ClusterHandle:
+        """A handle for a cluster running inside this one (a virtual cluster)."""
+        return ClusterHandle(name, provider, kubeconfig, replace(self.facts, **facts))  # type: ignore[arg-type]
