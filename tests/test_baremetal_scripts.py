@@ -135,12 +135,14 @@ def test_install_twice_changes_nothing_the_second_time(tmp_path: Path, artifacts
 def test_server_configuration_is_what_the_declaration_says(tmp_path: Path, artifacts: tuple[str, list[str]]) -> None:
     url, _ = artifacts
     root = tmp_path / "root"
-    assert _run(("install",), _server(url), root).returncode == 0
+    paved = {"STRATA_CNI": "cilium", "STRATA_INGRESS_CONTROLLER": "none", "STRATA_DISABLE": "rke2-metrics-server"}
+    assert _run(("install",), _server(url, **paved), root).returncode == 0
     config = (root / "etc/rancher/rke2/config.yaml").read_text()
     assert config == (
         'token: "t0ken"\nnode-name: "fra-g01"\nprofile: "cis"\nprotect-kernel-defaults: true\n'
         'write-kubeconfig-mode: "0600"\nsecrets-encryption: true\n'
         'node-taint:\n  - "CriticalAddonsOnly=true:NoExecute"\n'
+        'cni: "cilium"\ningress-controller: "none"\ndisable:\n  - "rke2-metrics-server"\n'
         'tls-san:\n  - "10.20.0.11"\n  - "10.20.0.12"\n'
         'system-default-registry: "registry.fra-dc1.corp:5000"\n'
     )

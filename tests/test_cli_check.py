@@ -83,7 +83,7 @@ def test_a_clean_check_says_which_policies_ran_with_which_config() -> None:
         lines
     )
     assert "  mandatory  workload-identity                       (no settings)" in lines
-    assert lines[17:] == ["eu-prod: 94 resources, 0 mandatory and 0 advisory violation(s)."]
+    assert lines[17:] == ["eu-prod: 146 resources, 0 mandatory and 0 advisory violation(s)."]
 
 
 def test_eu_environment_with_a_pool_in_us_east_1(tmp_path: Path) -> None:
@@ -109,9 +109,30 @@ def test_gcp_pool_in_asia_east1_under_eu(tmp_path: Path) -> None:
     assert {"eu-core-nodes", "eu-core-keys", "eu-core-key", "payments-gke", "analytics-gpu"} <= flagged
 
 
+def _end_of_life(env: dict[str, Any]) -> None:
+    """Kubernetes 1.30 on the first cluster: the oldest a cluster with tenants may run, and older
+    than the paved road's pinned autoscaler and gateway run on (so those are turned off)."""
+    cluster = env["pools"][0]["clusters"][0]
+    cluster["version"] = "1.30"
+    cluster["addons"] = {"autoscaling": False, "ingress": False}
+
+
+def test_the_paved_road_refuses_a_version_its_pinned_addons_do_not_run_on(tmp_path: Path) -> None:
+    env = stack_environment("eu-prod")
+    env["pools"][0]["clusters"][0]["version"] = "1.30"
+    code, doc = _check(tmp_path, env)
+    assert code == 2
+    messages = [p["message"] for p in doc["problems"] if p["path"] == "pools[0].clusters[0].version"]
+    assert any(
+        m.startswith("Cluster Autoscaler") and "runs on Kubernetes 1.33, 1.34, 1.35, 1.36, not 1.30" in m
+        for m in messages
+    )
+    assert any(m.startswith("Envoy Gateway") and "addons.ingress: false" in m for m in messages)
+
+
 def test_end_of_life_version_plans_but_fails_check(tmp_path: Path) -> None:
     env = stack_environment("eu-prod")
-    env["pools"][0]["clusters"][0]["version"] = "1.30"  # the oldest a cluster with tenants may run
+    _end_of_life(env)
     plan = RUN.invoke(app, ["plan", "eu-prod", "--format", "json"])
     assert plan.exit_code == 0
     code, doc = _check(tmp_path, env)
@@ -136,7 +157,7 @@ def test_version_near_its_end_is_an_advisory_only(tmp_path: Path) -> None:
 
 def test_policy_config_can_lower_a_rule(tmp_path: Path) -> None:
     env = stack_environment("eu-prod")
-    env["pools"][0]["clusters"][0]["version"] = "1.30"
+    _end_of_life(env)
     cfg = tmp_path / "policy.json"
     cfg.write_text(json.dumps({"supported-kubernetes-version": "advisory"}))
     code, doc = _check(tmp_path, env, "--policy-config", str(cfg))
@@ -168,7 +189,7 @@ def test_invalid_spec_is_exit_2_and_nothing_is_checked(tmp_path: Path) -> None:
 
 def test_markdown_summary(tmp_path: Path) -> None:
     env = stack_environment("eu-prod")
-    env["pools"][0]["clusters"][0]["version"] = "1.30"
+    _end_of_life(env)
     path = tmp_path / "Pulumi.md.yaml"
     path.write_text(yaml.safe_dump({"config": {"platform:environment": env}}), encoding="utf-8")
     result = RUN.invoke(app, ["check", str(path), "--format", "markdown", "--as-of", "2026-11-23"])
@@ -216,6 +237,7 @@ def test_bare_metal_site_country_is_judged_like_a_cloud_region(tmp_path: Path) -
 def test_bare_metal_cluster_past_end_of_support(tmp_path: Path) -> None:
     env = stack_environment("fra-onprem")
     env["pools"][0]["clusters"][0]["version"] = "1.31"
+    env["pools"][0]["clusters"][0]["addons"]["ingress"] = False  # Envoy Gateway's pin runs on 1.33+
     code, doc = _check(tmp_path, env)
     assert code == 1
     assert _rules(doc) == {("supported-kubernetes-version", "core")}

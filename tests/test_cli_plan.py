@@ -227,7 +227,7 @@ def test_bare_metal_shows_free_hosts_and_does_not_price_owned_hardware() -> None
         "Strata estimates cloud pools only, at list price."
     )
     md = _plan("fra-onprem", "--format", "markdown")["text"]
-    assert "· 71 resources · cost not estimated (owned hardware)\n" in md
+    assert "· 94 resources · cost not estimated (owned hardware)\n" in md
     assert "| fra-dc1 | bareMetal site fra-dc1 (DE) | core | 1.35 (supported) |" in md
     assert "| 224 / 896 / 0 | not estimated (owned hardware) |" in md
     assert "\nPool **fra-dc1** free hosts (1): fra-m04 — 64 vCPU, 512 GiB, 0 GPU in total.\n" in md

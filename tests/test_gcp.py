@@ -85,7 +85,7 @@ def test_pool_network_nat_and_key(eu_prod_gcp_run: OfflineRun) -> None:
     assert only(eu_prod_gcp_run, "gcp:compute/routerNat:RouterNat").inputs["natIpAllocateOption"] == "AUTO_ONLY"
     key = only(eu_prod_gcp_run, "gcp:kms/cryptoKey:CryptoKey")
     assert key.inputs["rotationPeriod"] == "7776000s"
-    grant = only(eu_prod_gcp_run, "gcp:kms/cryptoKeyIAMMember:CryptoKeyIAMMember")
+    grant = only(eu_prod_gcp_run, "gcp:kms/cryptoKeyIAMMember:CryptoKeyIAMMember", "eu-core-key-gke")
     assert grant.inputs["role"] == "roles/cloudkms.cryptoKeyEncrypterDecrypter"
     assert "container-engine-robot" in grant.inputs["member"]
 
@@ -153,7 +153,7 @@ def test_kubeconfig_authenticates_with_the_gke_auth_plugin() -> None:
 def test_the_cluster_and_node_pools_wait_for_their_grants(eu_prod_gcp_run: OfflineRun) -> None:
     """GKE encrypts secrets with the pool key from the start and nodes run as the node account
     from their first boot: without the dependencies a first `pulumi up` races the IAM grants."""
-    (key_grant,) = eu_prod_gcp_run.by_type("gcp:kms/cryptoKeyIAMMember:CryptoKeyIAMMember")
+    key_grant = only(eu_prod_gcp_run, "gcp:kms/cryptoKeyIAMMember:CryptoKeyIAMMember", "eu-core-key-gke")
     node_grants = {r.urn for r in eu_prod_gcp_run.by_type("gcp:projects/iAMMember:IAMMember")}
     assert len(node_grants) >= 2
     for cluster in eu_prod_gcp_run.by_type("gcp:container/cluster:Cluster"):

@@ -1,16 +1,26 @@
 """Every Kubernetes object Strata renders validates against the OpenAPI schema of its cluster's
 Kubernetes version (``kubernetes-validate``, strict: no unknown fields), for every example stack
 and for the tenancy variants below (bare metal with a Kata node pool, a virtual tenant on its own
-version). The first invalid object fails the test, named with its field path."""
+version). The first invalid object fails the test, named with its field path.
+
+Custom resources (MetalLB's address pool, the Gateway API class) are validated against their
+CRD's schema at the version the paved road pins (``tests/crd_schemas/``, copied from the upstream
+repositories with source and licence), made strict the same way: an object field the schema does
+not list is an error."""
 
 from __future__ import annotations
 
 import copy
+from functools import cache
+from pathlib import Path
 from typing import Any
 
+import jsonschema
 import kubernetes_validate
 import pytest
+import yaml
 
+from strata.catalog import load_catalog
 from strata.offline import OfflineRun
 
 from .conftest import plan_offline, stack_environment
@@ -42,6 +52,66 @@ def versions(env: dict[str, Any]) -> dict[str, str]:
     return {f"strata/{env['name']}/{c['name']}": c["version"] for p in env["pools"] for c in p["clusters"]}
 
 
+CRD_SCHEMAS = Path(__file__).parent / "crd_schemas"
+INVALID = (kubernetes_validate.ValidationError, jsonschema.ValidationError)
+
+
+def strict(schema: Any) -> Any:
+    """``schema`` with ``additionalProperties: false`` wherever it lists properties and says nothing
+    of others (what ``kubernetes-validate``'s strict mode does for built-in kinds)."""
+    if isinstance(schema, dict):
+        out = {k: strict(v) for k, v in schema.items()}
+        if "properties" in out and "additionalProperties" not in out:
+            out["additionalProperties"] = False
+        return out
+    if isinstance(schema, list):
+        return [strict(v) for v in schema]
+    return schema
+
+
+@cache
+def custom_resource_schemas() -> dict[tuple[str, str], dict[str, Any]]:
+    """``(apiVersion, kind)`` → the strict schema of the pinned CRD."""
+    out = {}
+    for path in sorted(CRD_SCHEMAS.glob("*.yaml")):
+        doc = yaml.safe_load(path.read_text())
+        schema = strict(doc["schema"])
+        schema["properties"].update(
+            {"apiVersion": {"type": "string"}, "kind": {"type": "string"}, "metadata": {"type": "object"}}
+        )
+        out[(f"{doc['group']}/{doc['version']}", doc["kind"])] = schema
+    return out
+
+
+def validate(manifest: dict[str, Any], version: str) -> None:
+    """Validate one object: a built-in kind with kubernetes-validate for ``version``, a custom
+    resource with its pinned CRD's schema."""
+    crd = custom_resource_schemas().get((manifest["apiVersion"], manifest["kind"]))
+    if crd is None:
+        kubernetes_validate.validate(manifest, version, strict=True)
+        return
+    error = jsonschema.exceptions.best_match(jsonschema.Draft7Validator(crd).iter_errors(manifest))
+    if error is not None:
+        raise error
+
+
+def test_custom_resource_schemas_are_the_pinned_upstream_ones() -> None:
+    """Each CRD schema names its source at the version the catalog pins, and the check can fail."""
+    docs = {p.name: yaml.safe_load(p.read_text()) for p in CRD_SCHEMAS.glob("*.yaml")}
+    metallb = load_catalog().paved_road.addons["metallb"].chart
+    assert metallb is not None
+    assert {d["source"].split(",")[0] for d in docs.values()} == {
+        f"metallb/metallb tag v{metallb.version}",
+        "kubernetes-sigs/gateway-api tag v1.6.1",  # what Envoy Gateway v1.9.0's chart installs
+    }
+    assert {d["licence"] for d in docs.values()} == {"Apache-2.0"}
+    pool = {"apiVersion": "metallb.io/v1beta1", "kind": "IPAddressPool", "metadata": {"name": "p"}}
+    validate({**pool, "spec": {"addresses": ["10.0.0.0/28"]}}, "1.36")
+    for bad in ({"spec": {}}, {"spec": {"addresses": ["10.0.0.0/28"], "adresses": []}}, {"spec": {"addresses": "x"}}):
+        with pytest.raises(INVALID):
+            validate({**pool, **bad}, "1.36")
+
+
 def test_every_rendered_object_validates_against_its_clusters_version(
     rendered: tuple[dict[str, Any], OfflineRun],
 ) -> None:
@@ -52,8 +122,8 @@ def test_every_rendered_object_validates_against_its_clusters_version(
     for r, manifest, identifier in objects:
         version = by_cluster[identifier]
         try:
-            kubernetes_validate.validate(manifest, version, strict=True)
-        except kubernetes_validate.ValidationError as err:
+            validate(manifest, version)
+        except INVALID as err:
             path = ".".join(str(p) for p in err.path)
             pytest.fail(f"{r.type} {r.name} on Kubernetes {version}: {path}: {err.message}")
 

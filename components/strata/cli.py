@@ -50,6 +50,7 @@ from strata.declarations.yamlfile import MAX_BYTES, read_yaml
 from strata.default_providers import OFFLINE_SECRET, with_default_providers
 from strata.offline import OfflineRun, config_for, program_file, run_offline
 from strata.report import (
+    addon_list,
     asked,
     cost_sentence,
     free_hosts,
@@ -498,6 +499,11 @@ def _print_text(doc: dict[str, Any], console: Console) -> None:
                 cl.add(f"tenant {t['name']}: {isolation(t)}{runtime} · quota {quota(t)} · {classes}{groups}")
             for f in c["frameworks"]:
                 cl.add(f"[yellow]{f['kind']} {f['name']} for tenant {f['tenant']} — declared, not built yet[/]")
+            if c["addons"]:
+                off = "".join(f" · no {o['need']}" for o in c["addonsOff"])
+                cl.add(f"add-ons: {addon_list(c)}{off}")
+                internet = sum(1 for i in c["images"] if i["source"] == "upstream")
+                cl.add(f"images: {len(c['images'])} pulled, {internet} from the internet")
         if "freeHosts" in p:
             pool.add(free_hosts(p))
     console.print(tree)

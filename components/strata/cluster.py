@@ -7,10 +7,12 @@ from typing import TYPE_CHECKING
 import pulumi
 from pulumi_kubernetes.provider import Provider as KubernetesProvider
 
+from strata.catalog import load_catalog
 from strata.declarations.models import KubernetesClusterArgs
 from strata.drivers import ClusterInfra
-from strata.kube import ClusterFacts, ClusterHandle, TenantSpace, build_tenants
+from strata.kube import ClusterFacts, ClusterHandle, PavedRoad, TenantSpace, build_tenants
 from strata.labels import STRATA_PROPERTY
+from strata.paved_road import AddonPlan, cluster_addons
 
 if TYPE_CHECKING:
     from strata.pool import ResourcePool
@@ -29,7 +31,8 @@ class KubernetesCluster(pulumi.ComponentResource):
 
     ``handle`` is what everything above the cluster is built on (:mod:`strata.kube`): its
     tenants (:class:`~strata.kube.TenantSpace`, and once per cluster with shared tenants the
-    admission policies of :class:`~strata.kube.TenantGuardrails`) are built on it here. Frameworks
+    admission policies of :class:`~strata.kube.TenantGuardrails`) and its paved road
+    (:class:`~strata.kube.PavedRoad`: the add-ons of ``addons``) are built on it here. Frameworks
     in the declaration are validated and listed by ``strata plan`` but are not built yet.
     """
 
@@ -57,12 +60,22 @@ class KubernetesCluster(pulumi.ComponentResource):
             ),
         )
         self.plan = plan
+        self.addons: list[AddonPlan] = cluster_addons(load_catalog(), pool.plan, plan)
         infra: ClusterInfra = pool.driver.build_cluster(plan, pool.plan, pool.infra, index, self)
         self.kubeconfig = infra.kubeconfig
         self.endpoint = infra.endpoint
         self.cluster_name = infra.cluster_name
         self.provider = self._build_provider(name, labels.environment)
-        self.handle = ClusterHandle(name, self.provider, self.kubeconfig, self._facts(pool), parent=self)
+        self.handle = ClusterHandle(
+            name, self.provider, self.kubeconfig, self._facts(pool), parent=self, substrate=infra.substrate
+        )
+        self.paved_road = PavedRoad(
+            f"{name}-addons",
+            self.handle,
+            self.addons,
+            load_balancer_addresses=args.addons.load_balancer_addresses,
+            opts=pulumi.ResourceOptions(parent=self),
+        )
         self.tenants: dict[str, TenantSpace] = build_tenants(self.handle, args.tenants, parent=self)
         self.register_outputs(
             {
@@ -92,6 +105,7 @@ class KubernetesCluster(pulumi.ComponentResource):
             vcpus=plan.draw.vcpus,
             memory_gib=plan.draw.memory_gib,
             registry=site.airgap.registry if site and site.airgap else None,
+            storage_class=next((a.addon.storage_class.name for a in self.addons if a.addon.storage_class), None),
         )
 
     def _build_provider(self, name: str, environment: str) -> KubernetesProvider:

@@ -31,6 +31,8 @@ ISOLATION_LABEL = "strata.io/isolation"
 RUNTIME_LABEL = "strata.io/runtime"
 #: Pod Security Admission's enforcement label; a namespace or virtual tenant's namespace is ``restricted``.
 POD_SECURITY_ENFORCE_LABEL = "pod-security.kubernetes.io/enforce"
+#: Kubernetes' recommended label on what Strata itself runs in a cluster (the paved road).
+MANAGED_BY_LABEL = "app.kubernetes.io/managed-by"
 
 
 def data_class_label(data_class: str) -> str:

@@ -17,8 +17,9 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from strata.catalog import Catalog
+from strata.catalog import Catalog, load_catalog
 from strata.declarations.errors import Problem
+from strata.paved_road import cluster_addons
 from strata.planner import ClusterPlan, EnvironmentPlan, PoolPlan
 
 #: The AWS managed policies every node role holds.
@@ -52,6 +53,21 @@ def kms_alias(environment: str, pool: str) -> str:
     return f"alias/strata/{environment}/{pool}"
 
 
+def stable_cluster_id(environment: str, cluster: str) -> str:
+    """A cluster's id that is known before it exists and unique in an account: what Strata gives
+    controllers as the cluster's name where the provider's generated name would be unknown until
+    apply (the load balancer controller's ``clusterName``, the autoscaler's discovery tag)."""
+    return f"{environment}-{cluster}"
+
+
+def cache_prefix(environment: str, pool: str) -> str:
+    """The repository prefix of a pool's image caches (AWS ECR pull-through rules, GCP Artifact
+    Registry remote repositories): readable, unique per environment and pool in an account or
+    project, and short enough for ECR's 30-character prefixes with ``/<registry>`` after it."""
+    digest = hashlib.sha256(f"{environment}/{pool}".encode()).hexdigest()[:6]
+    return f"{pool[:12].rstrip('-')}-{digest}"
+
+
 def gcp_node_account_id(environment: str, pool: str) -> str:
     """The service account id of a GCP pool's nodes (6-30 characters, ``[a-z][-a-z0-9]*[a-z0-9]``).
 
@@ -64,6 +80,9 @@ def gcp_node_account_id(environment: str, pool: str) -> str:
 def pool_names(plan: PoolPlan, environment: str, path: str) -> list[DerivedName]:
     """What a pool's driver builds for the pool itself."""
     name, field = plan.name, f"{path}.name"
+    catalog = load_catalog()
+    chosen = {a.name for c in plan.clusters for a in cluster_addons(catalog, plan, c)}
+    caches = catalog.paved_road.caches.get(plan.substrate, {}).values()
 
     def named(type_: str, *logical: str, physical: str | None = None) -> Iterator[DerivedName]:
         for n in logical:
@@ -90,6 +109,9 @@ def pool_names(plan: PoolPlan, environment: str, path: str) -> list[DerivedName]
             f"{name}-eks-cluster",
             *(f"{name}-eks-node-{p}" for p in AWS_NODE_POLICIES),
         )
+        if "ecr-pull-through-cache" in chosen:
+            out += named("aws:ecr/pullThroughCacheRule:PullThroughCacheRule", *(f"{name}-cache-{c}" for c in caches))
+            out += named("aws:iam/rolePolicy:RolePolicy", f"{name}-eks-node-pull-through")
     elif plan.substrate == "gcp":
         out += named("gcp:compute/network:Network", f"{name}-vpc")
         out += named("gcp:compute/subnetwork:Subnetwork", f"{name}-nodes")
@@ -102,12 +124,22 @@ def pool_names(plan: PoolPlan, environment: str, path: str) -> list[DerivedName]
             "gcp:serviceaccount/account:Account", f"{name}-nodes", physical=gcp_node_account_id(environment, name)
         )
         out += named("gcp:projects/iAMMember:IAMMember", *(f"{name}-nodes-{r.split('/')[-1]}" for r in GCP_NODE_ROLES))
+        if "pd-csi" in chosen:
+            out += named("gcp:kms/cryptoKeyIAMMember:CryptoKeyIAMMember", f"{name}-key-disks")
+        if "artifact-registry-remote" in chosen:
+            prefix = cache_prefix(environment, name)
+            for c in caches:
+                out += named(
+                    "gcp:artifactregistry/repository:Repository", f"{name}-cache-{c}", physical=f"{prefix}-{c}"
+                )
     return out
 
 
-def cluster_names(plan: ClusterPlan, substrate: str, path: str) -> list[DerivedName]:
+def cluster_names(plan: ClusterPlan, pool: PoolPlan, path: str) -> list[DerivedName]:
     """What a cluster's driver (and the cluster component) builds for one cluster."""
     c, field = plan.name, f"{path}.name"
+    substrate = pool.substrate
+    addons = cluster_addons(load_catalog(), pool, plan)
 
     def named(type_: str, *logical: str) -> list[DerivedName]:
         return [DerivedName(type_, n, None, field, c) for n in logical]
@@ -124,7 +156,35 @@ def cluster_names(plan: ClusterPlan, substrate: str, path: str) -> list[DerivedN
         out += named("aws:eks/accessEntry:AccessEntry", f"{c}-admin")
         out += named("aws:eks/accessPolicyAssociation:AccessPolicyAssociation", f"{c}-admin")
         out += named("aws:iam/openIdConnectProvider:OpenIdConnectProvider", f"{c}-oidc")
+        out += named("aws:eks/addon:Addon", f"{c}-vpc-cni")
         per_node_pool("aws:ec2/launchTemplate:LaunchTemplate", "aws:eks/nodeGroup:NodeGroup")
+        if any(a.name == "cluster-autoscaler" for a in addons):
+            for k, np in enumerate(plan.node_pools):
+                out.append(
+                    DerivedName(
+                        "aws:autoscaling/tag:Tag",
+                        f"{node_pool(c, np.name)}-autoscaler",
+                        None,
+                        f"{path}.nodePools[{k}].name",
+                        np.name,
+                    )
+                )
+        identities = [a for a in addons if a.addon.identity]
+        if identities:
+            out += named("aws:eks/addon:Addon", f"{c}-pod-identity-agent")
+        policies = load_catalog().paved_road.aws_policies
+        for a in identities:
+            short = f"{c}-{policies[a.name]['name']}"
+            out += named("aws:iam/role:Role", short)
+            out += named("aws:iam/rolePolicy:RolePolicy", short)
+            out += named(
+                "aws:iam/rolePolicyAttachment:RolePolicyAttachment",
+                *(f"{short}-{m.rsplit('/', 1)[-1]}" for m in policies[a.name].get("managed", ())),
+            )
+            if a.install == "driver":
+                out += named("aws:eks/addon:Addon", short)
+            else:
+                out += named("aws:eks/podIdentityAssociation:PodIdentityAssociation", short)
     elif substrate == "gcp":
         out += named("gcp:container/cluster:Cluster", f"{c}-gke")
         per_node_pool("gcp:container/nodePool:NodePool")
@@ -148,7 +208,7 @@ def environment_names(plan: EnvironmentPlan) -> list[DerivedName]:
     for path, pool in plan.pool_paths():
         out += pool_names(pool, plan.name, path)
         for cpath, cluster in pool.cluster_paths(path):
-            out += cluster_names(cluster, pool.substrate, cpath)
+            out += cluster_names(cluster, pool, cpath)
     return out
 
 

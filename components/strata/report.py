@@ -11,7 +11,9 @@ from typing import Any
 from pulumi.output import Unknown
 from pulumi.runtime import rpc
 
+from strata.catalog import load_catalog
 from strata.offline import UNKNOWN, OfflineRun
+from strata.paved_road import cluster_addons, site_registry
 from strata.planner import ClusterPlan, Cost, EnvironmentPlan, PoolPlan, Resources
 
 SECRET = "[secret]"
@@ -34,7 +36,48 @@ def asked(machine: dict[str, Any]) -> str:
     return f"{machine['vcpus']} vCPU/{machine['memoryGib']:g} GiB" + (f", {gpus} GPU" if gpus else "")
 
 
-def _cluster_doc(c: ClusterPlan, owned: bool) -> dict[str, Any]:
+def _addons_doc(p: PoolPlan, c: ClusterPlan) -> dict[str, Any]:
+    """The cluster's paved road: each need's add-on with its version, the needs it goes without
+    and why, and every image its add-ons pull and where from."""
+    catalog = load_catalog()
+    addons = cluster_addons(catalog, p, c)
+    chosen = {a.need for a in addons}
+    spec = c.spec.addons
+
+    def why(need: str) -> str:
+        if spec.choice(need) is False:
+            return "turned off in the stack file"
+        if need == "images":
+            return "no registry mirror on this site: images come from their upstream registries"
+        if need == "loadBalancers" and p.substrate == "bareMetal":
+            return "no addons.loadBalancerAddresses reserved for MetalLB"
+        return f"nothing to do on {p.substrate}"
+
+    return {
+        "addons": [
+            {
+                "need": a.need,
+                "name": a.name,
+                "label": a.addon.label,
+                "install": a.install,
+                "version": a.version,
+                "choice": a.choice,
+                **({"namespace": a.addon.namespace} if a.install == "helm" else {}),
+            }
+            for a in addons
+        ],
+        "addonsOff": [{"need": n, "reason": why(n)} for n in catalog.paved_road.needs if n not in chosen],
+        "images": [
+            {"image": i.image, "source": i.source, "pulledFrom": i.pulled_from, "pulled": i.pulled, "addon": a.name}
+            for a in addons
+            for i in a.images
+        ],
+        **({"registryMirror": site_registry(p)} if site_registry(p) else {}),
+    }
+
+
+def _cluster_doc(c: ClusterPlan, p: PoolPlan) -> dict[str, Any]:
+    owned = p.owned_hardware
     return {
         "name": c.name,
         "version": c.version,
@@ -86,6 +129,7 @@ def _cluster_doc(c: ClusterPlan, owned: bool) -> dict[str, Any]:
             }
             for f in c.spec.frameworks
         ],
+        **_addons_doc(p, c),
     }
 
 
@@ -109,7 +153,7 @@ def _pool_doc(p: PoolPlan) -> dict[str, Any]:
             else {}
         ),
         "cost": _cost_doc(p.cost, p.owned_hardware),
-        "clusters": [_cluster_doc(c, p.owned_hardware) for c in p.clusters],
+        "clusters": [_cluster_doc(c, p) for c in p.clusters],
     }
 
 
@@ -269,6 +313,11 @@ def quota(tenant: dict[str, Any]) -> str:
     return f"{q['cpu']:g} CPU / {q['memoryGib']:g} GiB" if q else "the whole cluster"
 
 
+def addon_list(cluster: dict[str, Any]) -> str:
+    """``canal · local-path 0.0.37 · cert-manager v1.21.1``: a cluster's add-ons, in need order."""
+    return " · ".join(f"{a['name']} {a['version']}" if a["version"] else a["name"] for a in cluster["addons"])
+
+
 def plan_markdown(doc: dict[str, Any]) -> str:
     """A markdown summary for pull requests and job summaries."""
     cost = doc["cost"]
@@ -317,6 +366,15 @@ def plan_markdown(doc: dict[str, Any]) -> str:
             lines.append(
                 f"| {cluster} | {t['name']} | {isolation(t)} | {t['runtime']} | {quota(t)} | "
                 f"{', '.join(t['dataClasses']) or '—'} | {', '.join(t['groups']) or '—'} |"
+            )
+    clusters = [c for p in doc["pools"] for c in p["clusters"]]
+    if any(c["addons"] for c in clusters):
+        lines += ["", "| cluster | add-ons (version) | off | images from the internet |", "|---|---|---|---|"]
+        for c in clusters:
+            internet = [i["image"] for i in c["images"] if i["source"] == "upstream"]
+            lines.append(
+                f"| {c['name']} | {addon_list(c)} | {', '.join(o['need'] for o in c['addonsOff']) or '—'} | "
+                f"{len(internet)} of {len(c['images'])} |"
             )
     nb = doc["notBuilt"]
     if nb["frameworks"]:

@@ -154,6 +154,7 @@ class Chart:
     #: Kubernetes minor versions it runs on as a host, and (vCluster) those it runs virtually.
     host_versions: tuple[str, ...] = ()
     virtual_versions: tuple[str, ...] = ()
+    licence: str | None = None
 
 
 @dataclass(frozen=True)
@@ -216,6 +217,7 @@ def _chart(name: str, d: Mapping[str, Any]) -> Chart:
         images=tuple(d.get("images") or ()),
         host_versions=tuple(str(v) for v in d.get("hostVersions") or ()),
         virtual_versions=tuple(str(v) for v in d.get("virtualVersions") or ()),
+        licence=d.get("licence"),
     )
 
 
@@ -253,6 +255,142 @@ def _tenancy(doc: Mapping[str, Any]) -> TenancyFacts:
 
 
 @dataclass(frozen=True)
+class AddonOffer:
+    """How a substrate provides an add-on: ``helm`` (Strata installs the pinned chart), ``driver``
+    (the substrate driver sets it up with the cluster: an EKS add-on, a GKE feature, RKE2's config),
+    ``managed`` (the substrate runs it whatever Strata does) or ``bundled`` (the distribution ships
+    it and the driver can only switch it off)."""
+
+    substrate: str
+    install: str
+    source: str
+
+
+@dataclass(frozen=True)
+class StorageClassFacts:
+    """The default StorageClass an add-on backs: provisioner, parameters, and the parameter that
+    takes the pool's key (None where the provisioner cannot encrypt: ``encryption`` says how data at
+    rest is protected then)."""
+
+    name: str
+    provisioner: str
+    parameters: Mapping[str, str]
+    key_parameter: str | None
+    encryption: str
+    expandable: bool
+
+
+@dataclass(frozen=True)
+class Addon:
+    """One implementation of a paved-road need (``cert-manager`` for ``certificates``)."""
+
+    name: str
+    need: str
+    label: str
+    offers: Mapping[str, AddonOffer]
+    #: The pinned chart when Strata installs it with Helm.
+    chart: Chart | None = None
+    namespace: str = "kube-system"
+    #: Chart values Strata sets on every substrate.
+    values: Mapping[str, Any] = field(default_factory=dict)
+    #: Chart value paths (``webhook.image.repository``) → the upstream image (``repo:tag``) they pull.
+    image_values: Mapping[str, str] = field(default_factory=dict)
+    #: ``namespace/serviceaccount`` a substrate's driver gives a cloud identity (Pod Identity,
+    #: Workload Identity) where the add-on calls the cloud's API.
+    identity: str | None = None
+    storage_class: StorageClassFacts | None = None
+    #: Custom resource kinds the chart installs (``IPAddressPool.metallb.io``): what Strata renders
+    #: of them waits for the release.
+    crds: tuple[str, ...] = ()
+    #: The Pod Security Standard its namespace enforces (MetalLB's speaker needs ``privileged``).
+    pod_security: str = "baseline"
+    #: Where an image's tag must follow the cluster's Kubernetes minor: the value path and the tag
+    #: per minor (the Cluster Autoscaler).
+    version_tags: tuple[str, Mapping[str, str]] | None = None
+
+    def images_for(self, version: str) -> tuple[str, ...]:
+        """The images it pulls on a cluster of ``version`` (a version-bound tag replaced)."""
+        if self.version_tags is None:
+            return self.images
+        tag = self.version_tags[1].get(version)
+        return tuple(f"{i.rsplit(':', 1)[0]}:{tag}" if tag else i for i in self.images)
+
+    @property
+    def images(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(self.image_values.values()))
+
+
+@dataclass(frozen=True)
+class Need:
+    """Something every cluster needs (``storage``), its default per substrate, and why it cannot be
+    turned off where it cannot (``required``)."""
+
+    name: str
+    label: str
+    defaults: Mapping[str, str]
+    required: str | None = None
+
+
+@dataclass(frozen=True)
+class PavedRoadFacts:
+    """The paved road: needs, the implementations offered per substrate, and the registries each
+    cloud's pull-through cache serves without credentials."""
+
+    needs: Mapping[str, Need]
+    addons: Mapping[str, Addon]
+    #: Substrate → upstream registry host → the cache's name for it (``quay.io`` → ``quay``).
+    caches: Mapping[str, Mapping[str, str]]
+    caches_source: str
+    #: Add-on → the identity policy its cloud identity gets on AWS (``document``, managed policy
+    #: names in ``managed``, its ``source``): upstream documents, kept verbatim.
+    aws_policies: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+
+    def offered(self, need: str, substrate: str) -> list[str]:
+        return [a.name for a in self.addons.values() if a.need == need and substrate in a.offers]
+
+
+def _paved_road(doc: Mapping[str, Any]) -> PavedRoadFacts:
+    needs = {name: Need(name, n["label"], dict(n["defaults"]), n.get("required")) for name, n in doc["needs"].items()}
+    addons: dict[str, Addon] = {}
+    for name, a in doc["addons"].items():
+        sc = a.get("storageClass")
+        addons[name] = Addon(
+            name=name,
+            need=a["need"],
+            label=a["label"],
+            offers={k: AddonOffer(k, o["install"], o["source"]) for k, o in a["substrates"].items()},
+            chart=_chart(name, a["chart"]) if "chart" in a else None,
+            namespace=a.get("namespace", "kube-system"),
+            values=a.get("values") or {},
+            image_values={str(k): str(v) for k, v in (a.get("images") or {}).items()},
+            identity=a.get("identity"),
+            storage_class=StorageClassFacts(
+                sc["name"],
+                sc["provisioner"],
+                {str(k): str(v) for k, v in (sc.get("parameters") or {}).items()},
+                sc.get("keyParameter"),
+                sc["encryption"],
+                bool(sc.get("expandable", False)),
+            )
+            if sc
+            else None,
+            crds=tuple(a.get("crds") or ()),
+            pod_security=a.get("podSecurity", "baseline"),
+            version_tags=(a["versionTags"]["value"], {str(k): str(v) for k, v in a["versionTags"]["tags"].items()})
+            if "versionTags" in a
+            else None,
+        )
+    caches = doc["caches"]
+    return PavedRoadFacts(
+        needs,
+        addons,
+        {k: dict(v) for k, v in caches.items() if k != "source"},
+        caches["source"],
+        _read("aws_addon_policies.json")["policies"],
+    )
+
+
+@dataclass(frozen=True)
 class Catalog:
     """All provider facts Strata plans and validates against."""
 
@@ -274,6 +412,8 @@ class Catalog:
     sizes: Mapping[str, SizeLimits] = field(default_factory=dict)
     #: What tenants depend on (admission policies, sandboxes, pinned charts).
     tenancy: TenancyFacts = field(default_factory=lambda: _tenancy(_read("tenancy.yaml")))
+    #: The paved road: add-ons every cluster gets, per substrate, and their pinned charts.
+    paved_road: PavedRoadFacts = field(default_factory=lambda: _paved_road(_read("addons.yaml")))
 
     def region(self, substrate: str, name: str) -> Region | None:
         return self.regions.get(substrate, {}).get(name)
@@ -420,4 +560,5 @@ def load_catalog() -> Catalog:
         int(limits["autonameSuffix"]["length"]),
         sizes,
         _tenancy(_read("tenancy.yaml")),
+        _paved_road(_read("addons.yaml")),
     )

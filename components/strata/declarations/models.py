@@ -22,6 +22,7 @@ from pydantic import (
     ConfigDict,
     Field,
     GetJsonSchemaHandler,
+    PlainValidator,
     SerializerFunctionWrapHandler,
     Strict,
     ValidationInfo,
@@ -666,6 +667,94 @@ class ControlPlane(Spec):
     pools take more than three hosts. Cloud control planes are always highly available."""
 
 
+def _address_range(value: str) -> str:
+    """A CIDR block (``10.20.9.0/28``) or a range of two addresses (``10.20.9.10-10.20.9.30``)."""
+    text = value.strip()
+    try:
+        if "-" in text:
+            first, last = (ipaddress.ip_address(p.strip()) for p in text.split("-", 1))
+            if first.version != last.version or int(last) < int(first):
+                raise ValueError
+            return f"{first}-{last}"
+        return str(ipaddress.ip_network(text, strict=True))
+    except ValueError:
+        raise ValueError(
+            "must be a CIDR block such as 10.20.9.0/28 (no host bits set) or a range such as "
+            "10.20.9.10-10.20.9.30 (first address not after the last, one IP version)"
+        ) from None
+
+
+AddressRange = Annotated[
+    str,
+    Strict(),
+    AfterValidator(_address_range),
+    JsonSchema({"pattern": r"^[0-9A-Fa-f.:/ -]+$", "examples": ["10.20.9.0/28", "10.20.9.10-10.20.9.30"]}),
+]
+
+
+def _addon_choice(value: Any) -> str | Literal[False] | None:
+    if value is None or value is False:
+        return value
+    if value is True:
+        raise ValueError(
+            "`true` is not a choice: leave the need unset for the substrate's default, name an "
+            "implementation, or write `false` to go without"
+        )
+    if not isinstance(value, str) or not re.fullmatch(r"[a-z][a-z0-9-]*", value):
+        raise ValueError("must be an implementation's name from the catalog (such as cilium) or false")
+    return value
+
+
+#: An add-on's choice: an implementation's name from the catalog, or ``false`` for none. Which
+#: names the cluster's substrate offers is checked with the rest of the cluster.
+AddonChoice = Annotated[str | Literal[False] | None, PlainValidator(_addon_choice)]
+
+
+def _choices_of(need: str) -> Callable[[dict[str, Any]], None]:
+    """The JSON Schema of a need's choice: ``false`` or a name the catalog has for that need."""
+
+    def extra(schema: dict[str, Any]) -> None:
+        names = sorted(a.name for a in load_catalog().paved_road.addons.values() if a.need == need)
+        schema["enum"] = [False, *names]
+
+    return extra
+
+
+class Addons(Spec):
+    """The paved road: the add-ons a cluster is born with, chosen per substrate.
+
+    Each need left unset gets its substrate's default (``strata plan`` lists them, with versions).
+    Name another implementation the catalog offers on the substrate to swap it, or ``false`` to go
+    without. Network policy enforcement cannot be turned off: tenants' isolation rests on it."""
+
+    network_policy: AddonChoice = Field(None, json_schema_extra=_choices_of("networkPolicy"))
+    """Who enforces NetworkPolicy: ``vpc-cni`` (AWS), ``dataplane-v2`` (GCP), ``canal`` or ``cilium`` (bare metal)."""
+    storage: AddonChoice = Field(None, json_schema_extra=_choices_of("storage"))
+    """The default StorageClass, encrypted with the pool's key where the substrate can."""
+    load_balancers: AddonChoice = Field(None, json_schema_extra=_choices_of("loadBalancers"))
+    """What gives Services of type LoadBalancer an address."""
+    ingress: AddonChoice = Field(None, json_schema_extra=_choices_of("ingress"))
+    """A Gateway API implementation for traffic into the cluster."""
+    certificates: AddonChoice = Field(None, json_schema_extra=_choices_of("certificates"))
+    """Certificates for workloads (cert-manager)."""
+    metrics: AddonChoice = Field(None, json_schema_extra=_choices_of("metrics"))
+    """The resource metrics API (``kubectl top``, autoscaling on CPU)."""
+    autoscaling: AddonChoice = Field(None, json_schema_extra=_choices_of("autoscaling"))
+    """What grows node pools toward ``max`` and back toward ``min``."""
+    images: AddonChoice = Field(None, json_schema_extra=_choices_of("images"))
+    """Where nodes pull images through: a pull-through cache or registry per pool, or the site's mirror."""
+    load_balancer_addresses: Annotated[
+        tuple[AddressRange, ...], AfterValidator(_unique), JsonSchema({"uniqueItems": True})
+    ] = ()
+    """Addresses on the site's network MetalLB hands to LoadBalancer Services (bare metal)."""
+
+    def choice(self, need: str) -> str | Literal[False] | None:
+        """The choice for a need by its stack-file name (``loadBalancers``)."""
+        field = next(f for f, info in type(self).model_fields.items() if info.alias == need)
+        value: str | Literal[False] | None = getattr(self, field)
+        return value
+
+
 class KubernetesClusterArgs(Spec):
     """A Kubernetes cluster nested on a resource pool."""
 
@@ -683,6 +772,8 @@ class KubernetesClusterArgs(Spec):
     """The teams sharing the cluster."""
     frameworks: tuple[Annotated[Framework, BeforeValidator(_wrap_framework)], ...] = ()
     """Data frameworks run in a tenant's space, each ``{<kind>: {...}}``."""
+    addons: Addons = Addons()
+    """The paved road: each need's substrate default unless swapped or turned off here."""
 
 
 class ResourcePoolArgs(Spec):

@@ -12,6 +12,8 @@ The contract every driver implements (Cluster API's infrastructure-provider cont
 | keep the API endpoint private unless the spec   | public access only from ``apiEndpoint.publicAccessCidrs`` |
 | opens it to listed networks                     |                                                          |
 | encrypt Kubernetes secrets with the pool's key  |                                                          |
+| set up the add-ons it provides (``driver``),    | from ``strata.paved_road.cluster_addons``; identities    |
+| and identities for those that reach the cloud   | and values in ``ClusterInfra.substrate.bindings``        |
 
 A driver MAY add resources of its own; it MUST NOT read the stack file or the clock. Components
 pick a driver with :func:`driver_for`; adding a substrate means adding one package here and its
@@ -25,6 +27,7 @@ from typing import Any, Protocol
 
 import pulumi
 
+from strata.kube.handle import Substrate
 from strata.labels import Ownership
 from strata.planner import ClusterPlan, PoolPlan
 
@@ -40,6 +43,8 @@ class PoolInfra:
     #: What an operator needs from the pool on this substrate, exported as the stack outputs
     #: ``<pool>.<key>`` (AWS: ``eksAdminRoleArn``, the role EKS access entries make cluster admin).
     exports: dict[str, pulumi.Output[Any]] = field(default_factory=dict)
+    #: Upstream registry host (``quay.io``; ``*`` for all) → where the pool's clusters pull it through.
+    mirrors: dict[str, pulumi.Input[str]] = field(default_factory=dict)
 
 
 @dataclass
@@ -50,6 +55,8 @@ class ClusterInfra:
     #: The API server's URL, ``https://host[:port]``, on every substrate.
     endpoint: pulumi.Output[str]
     kubeconfig: pulumi.Output[str]  # always a secret
+    #: What the driver made for the paved road: nodes to wait for, mirrors, the key, identities.
+    substrate: Substrate = field(default_factory=Substrate)
 
 
 class SubstrateDriver(Protocol):

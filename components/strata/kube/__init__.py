@@ -12,8 +12,9 @@ from collections.abc import Sequence
 import pulumi
 
 from strata.declarations.models import Tenant
+from strata.kube.addons import PavedRoad
 from strata.kube.guardrails import GUARDRAILS, TenantGuardrails
-from strata.kube.handle import ClusterFacts, ClusterHandle
+from strata.kube.handle import AddonBinding, ClusterFacts, ClusterHandle, Substrate
 from strata.kube.runtimes import SandboxRuntimes
 from strata.kube.tenant import TenantSpace
 from strata.kube.virtual import VirtualCluster
@@ -25,7 +26,8 @@ def build_tenants(
     """Build a cluster's tenants, and what they share: the guard rails once if any tenant is
     shared or sandboxed, and the sandboxed runtimes its node pools provide."""
     opts = pulumi.ResourceOptions(parent=parent)
-    depends: list[pulumi.Resource] = []
+    # What tenants install (a virtual cluster's chart, Kata's installer) needs nodes to run on.
+    depends: list[pulumi.Resource] = list(cluster.substrate.nodes) if cluster.substrate else []
     if any(t.isolation != "dedicated" or t.runtime != "default" for t in tenants):
         depends.append(TenantGuardrails(f"{cluster.name}-guardrails", cluster, opts=opts))
     if cluster.facts.runtimes and tenants:
@@ -36,9 +38,12 @@ def build_tenants(
 
 __all__ = [
     "GUARDRAILS",
+    "AddonBinding",
     "ClusterFacts",
     "ClusterHandle",
+    "PavedRoad",
     "SandboxRuntimes",
+    "Substrate",
     "TenantGuardrails",
     "TenantSpace",
     "VirtualCluster",

@@ -8,7 +8,9 @@ frameworks are built on a handle and never on a driver, so they are the same on 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any
 
 import pulumi
 from pulumi_kubernetes.provider import Provider as KubernetesProvider
@@ -61,6 +63,32 @@ class ClusterFacts:
 
 
 @dataclass(frozen=True)
+class AddonBinding:
+    """What a substrate's driver made for one add-on that reaches its cloud (an identity for its
+    service account): chart values only the substrate knows (``clusterName``, ``vpcId``) and what
+    the add-on must wait for (the identity's association)."""
+
+    values: Mapping[str, Any] = field(default_factory=dict)
+    depends_on: Sequence[pulumi.Resource] = ()
+
+
+@dataclass(frozen=True)
+class Substrate:
+    """What a substrate's driver hands the paved road, so the add-on code stays substrate-neutral.
+
+    ``nodes`` are what a workload needs before it can be scheduled (node groups, node pools, the
+    hosts' agents); ``mirrors`` maps an upstream registry host (``quay.io``, or ``*`` for every
+    host) to where the cluster pulls it through (a pool's cache, a site's mirror); ``key_id`` is
+    the pool's key the default StorageClass encrypts with; ``bindings`` are per add-on name.
+    """
+
+    nodes: Sequence[pulumi.Resource] = ()
+    mirrors: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
+    key_id: pulumi.Input[str] | None = None
+    bindings: Mapping[str, AddonBinding] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class ClusterHandle:
     """A cluster's Kubernetes provider, its kubeconfig (a secret) and its facts.
 
@@ -74,6 +102,8 @@ class ClusterHandle:
     kubeconfig: pulumi.Output[str]
     facts: ClusterFacts
     parent: pulumi.Resource | None = None
+    #: What the substrate's driver made for the paved road (None on a cluster Strata did not build).
+    substrate: Substrate | None = None
 
     def nested(
         self, name: str, provider: KubernetesProvider, kubeconfig: pulumi.Output[str], **facts: object

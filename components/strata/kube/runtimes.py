@@ -18,8 +18,8 @@ from pulumi_kubernetes.meta.v1 import ObjectMetaArgs
 from pulumi_kubernetes.node.v1 import RuntimeClass, SchedulingArgs
 
 from strata.catalog import load_catalog
-from strata.catalog.model import Chart
 from strata.kube.handle import ClusterHandle
+from strata.kube.images import chart_source, mirrored
 from strata.labels import RUNTIME_LABEL
 
 TYPE = "strata:tenancy:SandboxRuntimes"
@@ -32,34 +32,17 @@ def sandbox_node_label(runtime: str) -> dict[str, str]:
     return {RUNTIME_LABEL: runtime}
 
 
-def chart_source(chart: Chart, mirror: str | None) -> tuple[str, str | None]:
-    """Where to install ``chart`` from: ``(chart, repository)`` for a Helm release. On a site with a
-    registry mirror the chart is read from the mirror's ``charts/`` path, never from the internet."""
-    if mirror:
-        return f"oci://{mirror}/charts/{chart.name}", None
-    if chart.repository.startswith("oci://"):
-        return f"{chart.repository}/{chart.name}", None
-    return chart.name, chart.repository
-
-
-def image(upstream: str, mirror: str | None) -> str:
-    """An image repository, rewritten to the site's mirror (same path, mirror's host) if it has one."""
-    if not mirror:
-        return upstream
-    _, _, path = upstream.partition("/")
-    return f"{mirror}/{path}"
-
-
 def kata_values(handler: str, distribution: str, mirror: str | None) -> dict[str, Any]:
     """kata-deploy's values: one shim (the RuntimeClass's handler) on the Kata node pool's nodes
     only, no RuntimeClass of its own (this component makes the one tenants use, which tolerates the
     sandbox nodes' taint), images from the mirror where there is one."""
     chart = load_catalog().tenancy.kata_deploy
+    mirrors = {"*": mirror} if mirror else {}
     shim = handler.removeprefix("kata-")
     return {
         "k8sDistribution": distribution,
-        "image": {"reference": image(chart.images[0], mirror), "tag": chart.version},
-        "kubectlImage": {"reference": image(chart.images[1], mirror)},
+        "image": {"reference": mirrored(chart.images[0], mirrors), "tag": chart.version},
+        "kubectlImage": {"reference": mirrored(chart.images[1], mirrors)},
         "nodeSelector": sandbox_node_label("kata"),
         "tolerations": [{"key": RUNTIME_LABEL, "operator": "Equal", "value": "kata", "effect": "NoSchedule"}],
         "shims": {"disableAll": True, shim: {"enabled": True}},

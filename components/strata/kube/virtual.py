@@ -24,7 +24,7 @@ from pulumi_kubernetes.provider import Provider as KubernetesProvider
 from strata.catalog import load_catalog
 from strata.declarations.models import Tenant
 from strata.kube.handle import ClusterHandle
-from strata.kube.runtimes import chart_source, image
+from strata.kube.images import chart_source, mirrored
 from strata.kube.tenant import object_meta
 
 TYPE = "strata:tenancy:VirtualCluster"
@@ -53,7 +53,9 @@ _POD_SECURITY = {**_NON_ROOT, "fsGroup": 12345, "seccompProfile": {"type": "Runt
 
 
 def _registry_and_repository(upstream: str, mirror: str | None) -> dict[str, str]:
-    registry, _, repository = image(upstream, mirror).partition("/")
+    pulled = mirrored(upstream, {"*": mirror} if mirror else {})
+    assert isinstance(pulled, str)  # a site's mirror is a plain name
+    registry, _, repository = pulled.partition("/")
     return {"registry": registry, "repository": repository}
 
 

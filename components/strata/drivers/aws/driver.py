@@ -10,20 +10,24 @@ itself and no per-region provider is needed.
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pulumi
-from pulumi_aws import ec2, eks, iam, kms
+from pulumi_aws import autoscaling, ec2, ecr, eks, iam, kms
 from pulumi_aws.get_availability_zones import get_availability_zones_output
 from pulumi_aws.get_caller_identity import get_caller_identity_output
 from pulumi_aws.get_partition import get_partition_output
 
 from strata import naming
+from strata.catalog import load_catalog
 from strata.drivers import ClusterInfra, PoolInfra
 from strata.drivers.kubeconfig import exec_kubeconfig
 from strata.drivers.tagging import tag_transformation
+from strata.kube.handle import AddonBinding, Substrate
 from strata.labels import RUNTIME_LABEL, Ownership
 from strata.naming import AWS_NODE_POLICIES
 from strata.network import POOL_CIDR, zone_subnets
+from strata.paved_road import AddonPlan, cluster_addons
 from strata.planner import ClusterPlan, NodePoolPlan, PoolPlan
 
 #: Tag keys as rendered on AWS: ``strata:owner`` etc.
@@ -238,11 +242,16 @@ class AwsDriver:
             ),
             opts=opts,
         )
+        mirrors = self._pull_through_caches(plan, ownership, node_role, identity.account_id, partition.partition, opts)
         return PoolInfra(
             network_id=vpc.id,
             key_id=key.arn,
+            mirrors=mirrors,
             handles={
                 "region": region,
+                "environment": ownership.environment,
+                # What finds the pool's VPC by its tags (known before it exists, unlike its id).
+                "vpc_tags": {TAG_PREFIX + "environment": ownership.environment, TAG_PREFIX + "pool": name},
                 "subnet_ids": [s.id for s in private_subnets],
                 "cluster_role_arn": cluster_role.arn,
                 "node_role_arn": node_role.arn,
@@ -257,6 +266,57 @@ class AwsDriver:
             # an operator assumes this role to administer the pool's clusters.
             exports={"eksAdminRoleArn": admin_role.arn},
         )
+
+    def _pull_through_caches(
+        self,
+        plan: PoolPlan,
+        ownership: Ownership,
+        node_role: iam.Role,
+        account_id: pulumi.Output[str],
+        partition: pulumi.Output[str],
+        opts: pulumi.ResourceOptions,
+    ) -> dict[str, pulumi.Input[str]]:
+        """ECR pull-through cache rules for the upstream registries ECR serves without credentials,
+        if a cluster of the pool pulls through them; the nodes may create the cache's repositories
+        (the first pull of an image does)."""
+        catalog = load_catalog()
+        if not any(a.name == "ecr-pull-through-cache" for c in plan.clusters for a in cluster_addons(catalog, plan, c)):
+            return {}
+        assert plan.region is not None
+        region = plan.region
+        prefix = naming.cache_prefix(ownership.environment, plan.name)
+        mirrors: dict[str, pulumi.Input[str]] = {}
+        for upstream, short in catalog.paved_road.caches["aws"].items():
+            rule = ecr.PullThroughCacheRule(
+                f"{plan.name}-cache-{short}",
+                region=region,
+                ecr_repository_prefix=f"{prefix}/{short}",
+                upstream_registry_url=upstream,
+                opts=opts,
+            )
+            mirrors[upstream] = pulumi.Output.concat(
+                account_id, ".dkr.ecr.", region, ".amazonaws.com/", rule.ecr_repository_prefix
+            )
+        iam.RolePolicy(
+            f"{plan.name}-eks-node-pull-through",
+            role=node_role.id,
+            policy=pulumi.Output.all(partition, account_id).apply(
+                lambda a: json.dumps(
+                    {
+                        "Version": "2012-10-17",
+                        "Statement": [
+                            {
+                                "Effect": "Allow",
+                                "Action": ["ecr:BatchImportUpstreamImage", "ecr:CreateRepository"],
+                                "Resource": f"arn:{a[0]}:ecr:{region}:{a[1]}:repository/{prefix}/*",
+                            }
+                        ],
+                    }
+                )
+            ),
+            opts=opts,
+        )
+        return mirrors
 
     # ------------------------------------------------------------------ cluster
 
@@ -315,15 +375,124 @@ class AwsDriver:
             client_id_lists=["sts.amazonaws.com"],
             opts=opts,
         )
-        for np in plan.node_pools:
-            self._node_group(np, plan, cluster, pool, region, opts)
+        # Network policy enforcement is on the paved road on every cluster: the CNI add-on, managed
+        # by EKS, with its network policy agent on. Nodes join only once it is configured.
+        cni = eks.Addon(
+            f"{name}-vpc-cni",
+            region=region,
+            cluster_name=cluster.name,
+            addon_name="vpc-cni",
+            configuration_values=json.dumps({"enableNetworkPolicy": "true"}),
+            resolve_conflicts_on_create="OVERWRITE",
+            resolve_conflicts_on_update="OVERWRITE",
+            opts=opts,
+        )
+        groups = [self._node_group(np, plan, cluster, pool, region, opts, [cni]) for np in plan.node_pools]
+        addons = cluster_addons(load_catalog(), pool_plan, plan)
+        bindings = self._addon_identities(name, addons, cluster, pool, region, groups, opts)
+        if any(a.name == "cluster-autoscaler" for a in addons):
+            # Auto-discovery by a tag Strata names (EKS tags node groups' Auto Scaling groups with
+            # the cluster's generated name, unknown until it exists).
+            for np, group in zip(plan.node_pools, groups, strict=True):
+                autoscaling.Tag(
+                    f"{naming.node_pool(name, np.name)}-autoscaler",
+                    region=region,
+                    autoscaling_group_name=group.resources[0].autoscaling_groups[0].name,
+                    tag=autoscaling.TagTagArgs(
+                        key=_autoscaler_tag(pool.handles["environment"], name), value="owned", propagate_at_launch=False
+                    ),
+                    opts=opts,
+                )
 
         kubeconfig = pulumi.Output.all(cluster.name, cluster.endpoint, cluster.certificate_authority.data).apply(
             lambda a: _kubeconfig(a[0], a[1], a[2], region)
         )
         return ClusterInfra(
-            cluster_name=cluster.name, endpoint=cluster.endpoint, kubeconfig=pulumi.Output.secret(kubeconfig)
+            cluster_name=cluster.name,
+            endpoint=cluster.endpoint,
+            kubeconfig=pulumi.Output.secret(kubeconfig),
+            substrate=Substrate(nodes=groups, mirrors=pool.mirrors, key_id=pool.key_id, bindings=bindings),
         )
+
+    def _addon_identities(
+        self,
+        name: str,
+        addons: list[AddonPlan],
+        cluster: eks.Cluster,
+        pool: PoolInfra,
+        region: str,
+        groups: list[eks.NodeGroup],
+        opts: pulumi.ResourceOptions,
+    ) -> dict[str, AddonBinding]:
+        """An EKS Pod Identity role for each add-on that calls AWS (its upstream's policy, from the
+        catalog), the EBS CSI driver as an EKS add-on, and the chart values only AWS knows."""
+        needing = [a for a in addons if a.addon.identity]
+        if not needing:
+            return {}
+        policies = load_catalog().paved_road.aws_policies
+        partition: pulumi.Output[str] = pool.handles["partition"]
+        agent = eks.Addon(
+            f"{name}-pod-identity-agent",
+            region=region,
+            cluster_name=cluster.name,
+            addon_name="eks-pod-identity-agent",
+            opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=groups)),
+        )
+        bindings: dict[str, AddonBinding] = {}
+        for plan in needing:
+            addon = plan.addon
+            assert addon.identity is not None
+            namespace, account = addon.identity.split("/")
+            policy = policies[addon.name]
+            short = f"{name}-{policy['name']}"
+            role = iam.Role(
+                short,
+                description=f"{addon.label} on EKS cluster {name} (Pod Identity {addon.identity})",
+                assume_role_policy=_assume_role("pods.eks.amazonaws.com"),
+                opts=opts,
+            )
+            grants: list[pulumi.Resource] = [
+                iam.RolePolicy(
+                    short,
+                    role=role.id,
+                    policy=_policy_document(policy["document"], pool.key_id),
+                    opts=opts,
+                ),
+                *(
+                    iam.RolePolicyAttachment(
+                        f"{short}-{managed.rsplit('/', 1)[-1]}",
+                        role=role.name,
+                        policy_arn=pulumi.Output.format("arn:{0}:iam::aws:policy/{1}", partition, managed),
+                        opts=opts,
+                    )
+                    for managed in policy.get("managed", ())
+                ),
+            ]
+            after = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=[agent, *grants, *groups]))
+            if plan.install == "driver":  # the EBS CSI driver: an EKS add-on bound to its role
+                made: pulumi.Resource = eks.Addon(
+                    short,
+                    region=region,
+                    cluster_name=cluster.name,
+                    addon_name="aws-ebs-csi-driver",
+                    pod_identity_associations=[
+                        eks.AddonPodIdentityAssociationArgs(role_arn=role.arn, service_account=account)
+                    ],
+                    resolve_conflicts_on_create="OVERWRITE",
+                    opts=after,
+                )
+            else:
+                made = eks.PodIdentityAssociation(
+                    short,
+                    region=region,
+                    cluster_name=cluster.name,
+                    namespace=namespace,
+                    service_account=account,
+                    role_arn=role.arn,
+                    opts=after,
+                )
+            bindings[addon.name] = AddonBinding(_aws_values(addon.name, name, pool, region), [made])
+        return bindings
 
     def _node_group(
         self,
@@ -333,6 +502,7 @@ class AwsDriver:
         pool: PoolInfra,
         region: str,
         opts: pulumi.ResourceOptions,
+        after: list[pulumi.Resource],
     ) -> eks.NodeGroup:
         name = naming.node_pool(plan.name, np.name)
         gpu = np.machine_type.gpus > 0
@@ -380,10 +550,44 @@ class AwsDriver:
             opts=pulumi.ResourceOptions.merge(
                 opts,
                 pulumi.ResourceOptions(
-                    ignore_changes=["scalingConfig.desiredSize"], depends_on=pool.handles["node_grants"]
+                    ignore_changes=["scalingConfig.desiredSize"], depends_on=[*pool.handles["node_grants"], *after]
                 ),
             ),
         )
+
+
+def _policy_document(document: Any, key: pulumi.Output[str]) -> pulumi.Input[str]:
+    """An upstream policy document as JSON, with the pool's key ARN where it says ``{key}`` (only
+    such a document waits for the key: the others are known before anything exists)."""
+    text = json.dumps(document)
+    return key.apply(lambda k: text.replace("{key}", k)) if "{key}" in text else text
+
+
+def _autoscaler_tag(environment: str, cluster: str) -> str:
+    return f"k8s.io/cluster-autoscaler/{naming.stable_cluster_id(environment, cluster)}"
+
+
+def _aws_values(addon: str, cluster: str, pool: PoolInfra, region: str) -> dict[str, Any]:
+    """Chart values only AWS knows, all known before anything exists (so a preview can judge the
+    release). Pods cannot reach the instance metadata (hop limit 1): the controllers are told their
+    region and how to find their VPC and node groups. ``clusterName`` is the stable id the load
+    balancer controller tags what it makes with, and the autoscaler discovers node groups by."""
+    environment: str = pool.handles["environment"]
+    if addon == "aws-load-balancer-controller":
+        return {
+            "clusterName": naming.stable_cluster_id(environment, cluster),
+            "region": region,
+            "vpcTags": pool.handles["vpc_tags"],
+        }
+    if addon == "cluster-autoscaler":
+        return {
+            "autoDiscovery": {
+                "clusterName": naming.stable_cluster_id(environment, cluster),
+                "tags": ["k8s.io/cluster-autoscaler/enabled", _autoscaler_tag(environment, cluster)],
+            },
+            "awsRegion": region,
+        }
+    return {}
 
 
 def _kubeconfig(cluster_name: str, endpoint: str, ca_data: str | None, region: str) -> str:

@@ -19,7 +19,9 @@ from strata.catalog import load_catalog
 from strata.declarations.models import BareMetalSubstrate, Host, url_host
 from strata.drivers import ClusterInfra, PoolInfra
 from strata.drivers.baremetal.scripts import command_line, stdin
+from strata.kube.handle import Substrate
 from strata.labels import RUNTIME_LABEL, Ownership
+from strata.paved_road import cluster_addons
 from strata.planner import ClusterPlan, PoolPlan
 
 #: Where RKE2 publishes release artifacts when the site is not air-gapped.
@@ -69,6 +71,12 @@ class BareMetalDriver:
         }
         if site.airgap:
             base["STRATA_REGISTRY"] = site.airgap.registry
+        # The paved road's parts RKE2 provides: the CNI (network policy), its packaged
+        # metrics-server, and no packaged ingress controller (Strata's Gateway API one, or none).
+        addons = {a.need: a.name for a in cluster_addons(load_catalog(), pool_plan, plan)}
+        server_settings = {"STRATA_CNI": addons["networkPolicy"], "STRATA_INGRESS_CONTROLLER": "none"}
+        if "metrics" not in addons:
+            server_settings["STRATA_DISABLE"] = "rke2-metrics-server"
 
         def connection(host: Host) -> command.remote.ConnectionArgs:
             return command.remote.ConnectionArgs(
@@ -91,11 +99,17 @@ class BareMetalDriver:
 
         server_url = f"https://{url_host(first.address)}:9345"
         tls_san = ",".join(hosts[s].address for s in plan.servers)
-        servers = [node(first, "server", {"STRATA_TLS_SAN": tls_san}, [])]
+        servers = [node(first, "server", {"STRATA_TLS_SAN": tls_san, **server_settings}, [])]
         for s in plan.servers[1:]:
             servers.append(
-                node(hosts[s], "server", {"STRATA_TLS_SAN": tls_san, "STRATA_SERVER_URL": server_url}, [servers[0]])
+                node(
+                    hosts[s],
+                    "server",
+                    {"STRATA_TLS_SAN": tls_san, "STRATA_SERVER_URL": server_url, **server_settings},
+                    [servers[0]],
+                )
             )
+        agents: list[pulumi.Resource] = []
         for np in plan.node_pools:
             labels = f"strata.io/node-pool={np.name},strata.io/cluster={name},strata.io/site={site.site}"
             taints = [GPU_TAINT] if np.machine.gpus else []
@@ -107,6 +121,7 @@ class BareMetalDriver:
                 extra["STRATA_NODE_TAINTS"] = ",".join(taints)
             for h in np.hosts:
                 agent = node(hosts[h], "agent", extra, list(servers))
+                agents.append(agent)
                 command.remote.Command(
                     f"{name}-drain-{h}",
                     connection=connection(first),
@@ -127,4 +142,5 @@ class BareMetalDriver:
             cluster_name=pulumi.Output.from_input(name),
             endpoint=pulumi.Output.from_input(endpoint),
             kubeconfig=pulumi.Output.secret(fetched.stdout),
+            substrate=Substrate(nodes=agents, mirrors={"*": site.airgap.registry} if site.airgap else {}),
         )

@@ -11,15 +11,18 @@ metadata server, autoscale on total min/max, and GPU pools get accelerators and 
 from __future__ import annotations
 
 import pulumi
-from pulumi_gcp import compute, container, kms, organizations, projects, serviceaccount
+from pulumi_gcp import artifactregistry, compute, container, kms, organizations, projects, serviceaccount
 
 from strata import naming
+from strata.catalog import load_catalog
 from strata.drivers import ClusterInfra, PoolInfra
 from strata.drivers.kubeconfig import exec_kubeconfig
 from strata.drivers.tagging import tag_transformation
+from strata.kube.handle import AddonBinding, Substrate
 from strata.labels import Ownership, gcp_label_value
 from strata.naming import GCP_NODE_ROLES
 from strata.network import control_plane_cidr, gke_ranges
+from strata.paved_road import cluster_addons
 from strata.planner import ClusterPlan, NodePoolPlan, PoolPlan
 
 LABEL_PREFIX = "strata-"
@@ -127,9 +130,44 @@ class GcpDriver:
         zones = compute.get_zones_output(
             project=project, region=region, status="UP", opts=pulumi.InvokeOutputOptions(parent=parent)
         )
+        catalog = load_catalog()
+        chosen = {a.name for c in plan.clusters for a in cluster_addons(catalog, plan, c)}
+        disk_grants: list[pulumi.Resource] = []
+        if "pd-csi" in chosen:
+            # The default StorageClass encrypts disks with the pool key (CMEK): Compute Engine's
+            # service agent creates them, so it uses the key.
+            disk_grants.append(
+                kms.CryptoKeyIAMMember(
+                    f"{name}-key-disks",
+                    crypto_key_id=key.id,
+                    role="roles/cloudkms.cryptoKeyEncrypterDecrypter",
+                    member=project_info.number.apply(
+                        lambda n: f"serviceAccount:service-{n}@compute-system.iam.gserviceaccount.com"
+                    ),
+                    opts=opts,
+                )
+            )
+        mirrors: dict[str, pulumi.Input[str]] = {}
+        if "artifact-registry-remote" in chosen:
+            prefix = naming.cache_prefix(ownership.environment, name)
+            for upstream, short in catalog.paved_road.caches["gcp"].items():
+                repo = artifactregistry.Repository(
+                    f"{name}-cache-{short}",
+                    project=project,
+                    location=region,
+                    repository_id=f"{prefix}-{short}",
+                    description=f"Strata pool {name}: pull-through cache of {upstream}",
+                    format="DOCKER",
+                    mode="REMOTE_REPOSITORY",
+                    remote_repository_config=_remote(upstream),
+                    opts=opts,
+                )
+                # The nodes read it through the project-wide artifactregistry.reader role.
+                mirrors[upstream] = pulumi.Output.concat(region, "-docker.pkg.dev/", project, "/", repo.repository_id)
         return PoolInfra(
             network_id=network.id,
             key_id=key.id,
+            mirrors=mirrors,
             handles={
                 "project": project,
                 "region": region,
@@ -141,6 +179,7 @@ class GcpDriver:
                 # as the node account from their first boot: both wait for their grants.
                 "cluster_grants": [key_grant, *node_grants],
                 "node_grants": node_grants,
+                "disk_grants": disk_grants,
             },
         )
 
@@ -154,6 +193,7 @@ class GcpDriver:
         name = plan.name
         opts = pulumi.ResourceOptions(parent=parent)
         endpoint = plan.spec.api_endpoint
+        addons = {a.name for a in cluster_addons(load_catalog(), pool_plan, plan)}
         cluster = container.Cluster(
             f"{name}-gke",
             project=project,
@@ -194,6 +234,15 @@ class GcpDriver:
             # beside it, stated so that scanners reading the block (Checkov CKV_GCP_12) see it.
             datapath_provider="ADVANCED_DATAPATH",
             network_policy=container.ClusterNetworkPolicyArgs(enabled=False),
+            # The default StorageClass's driver, stated rather than left to GKE's default.
+            addons_config=container.ClusterAddonsConfigArgs(
+                gce_persistent_disk_csi_driver_config=container.ClusterAddonsConfigGcePersistentDiskCsiDriverConfigArgs(
+                    enabled=True
+                )
+            ),
+            gateway_api_config=container.ClusterGatewayApiConfigArgs(channel="CHANNEL_STANDARD")
+            if "gke-gateway" in addons
+            else None,
             master_auth=container.ClusterMasterAuthArgs(
                 client_certificate_config=container.ClusterMasterAuthClientCertificateConfigArgs(
                     issue_client_certificate=False
@@ -223,8 +272,7 @@ class GcpDriver:
             ),
             opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=h["cluster_grants"])),
         )
-        for np in plan.node_pools:
-            self._node_pool(np, plan, cluster, pool, opts)
+        node_pools = [self._node_pool(np, plan, cluster, pool, opts) for np in plan.node_pools]
 
         server = cluster.private_cluster_config.apply(
             lambda p: p.private_endpoint if p and not endpoint.public else None
@@ -234,7 +282,15 @@ class GcpDriver:
             lambda a: _kubeconfig(a[0], a[1], a[2])
         )
         return ClusterInfra(
-            cluster_name=cluster.name, endpoint=endpoint_out, kubeconfig=pulumi.Output.secret(kubeconfig)
+            cluster_name=cluster.name,
+            endpoint=endpoint_out,
+            kubeconfig=pulumi.Output.secret(kubeconfig),
+            substrate=Substrate(
+                nodes=node_pools,
+                mirrors=pool.mirrors,
+                key_id=pool.key_id,
+                bindings={"pd-csi": AddonBinding(depends_on=h["disk_grants"])} if "pd-csi" in addons else {},
+            ),
         )
 
     def _node_pool(
@@ -289,6 +345,23 @@ class GcpDriver:
             ),
             opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=h["node_grants"])),
         )
+
+
+def _remote(upstream: str) -> artifactregistry.RepositoryRemoteRepositoryConfigArgs:
+    """A remote repository's upstream: Docker Hub by its public name, any other registry by URL."""
+    if upstream == "docker.io":
+        return artifactregistry.RepositoryRemoteRepositoryConfigArgs(
+            description="Docker Hub",
+            docker_repository=artifactregistry.RepositoryRemoteRepositoryConfigDockerRepositoryArgs(
+                public_repository="DOCKER_HUB"
+            ),
+        )
+    return artifactregistry.RepositoryRemoteRepositoryConfigArgs(
+        description=upstream,
+        common_repository=artifactregistry.RepositoryRemoteRepositoryConfigCommonRepositoryArgs(
+            uri=f"https://{upstream}"
+        ),
+    )
 
 
 def api_url(address: str) -> str:

@@ -6,6 +6,8 @@
 # STRATA_NODE_NAME              STRATA_ARTIFACTS_URL              STRATA_SERVER_URL (empty: first server)
 # STRATA_NODE_LABELS k=v,...    STRATA_NODE_TAINTS k=v:Effect,... STRATA_TLS_SAN (servers)
 # STRATA_REGISTRY host:port (air gap: every image comes from this mirror)
+# STRATA_CNI canal|cilium (servers)  STRATA_INGRESS_CONTROLLER none (servers)
+# STRATA_DISABLE packaged components to leave out, comma-separated (servers)
 require STRATA_ROLE STRATA_VERSION STRATA_TOKEN STRATA_NODE_NAME STRATA_ARTIFACTS_URL
 case "$STRATA_ROLE" in
   server | agent) ;;
@@ -54,6 +56,12 @@ render_config() {
     printf 'write-kubeconfig-mode: "0600"\n'
     printf 'secrets-encryption: true\n'
     printf 'node-taint:\n  - "CriticalAddonsOnly=true:NoExecute"\n'
+    printf 'cni: "%s"\n' "${STRATA_CNI:-canal}"
+    printf 'ingress-controller: "%s"\n' "${STRATA_INGRESS_CONTROLLER:-none}"
+    if [ -n "${STRATA_DISABLE:-}" ]; then
+      printf 'disable:\n'
+      printf '%s\n' "$STRATA_DISABLE" | tr ',' '\n' | sed 's/^/  - "/; s/$/"/'
+    fi
     if [ -n "${STRATA_TLS_SAN:-}" ]; then
       printf 'tls-san:\n'
       printf '%s\n' "$STRATA_TLS_SAN" | tr ',' '\n' | sed 's/^/  - "/; s/$/"/'
