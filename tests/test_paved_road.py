@@ -457,3 +457,19 @@ def _plan_json(env_or_stack: dict[str, Any] | str) -> str:
             result = CliRunner().invoke(app, ["plan", str(path), "--format", "json", "--as-of", TODAY.isoformat()])
     assert result.exit_code == 0, result.output
     return result.stdout
+
+
+def test_an_air_gapped_sites_tenants_pull_their_vcluster_and_kata_from_the_mirror_too() -> None:
+    from .test_kube_schemas import kata_on_bare_metal
+
+    doc = json.loads(_plan_json(kata_on_bare_metal()))
+    ml = doc["pools"][0]["clusters"][1]
+    tenancy = [i for i in ml["images"] if i["pulledBy"] in ("vcluster (tenant labs)", "kata-deploy")]
+    assert [i["image"] for i in tenancy] == [
+        "ghcr.io/loft-sh/vcluster-oss:0.36.1",
+        "ghcr.io/loft-sh/kubernetes:v1.35.0",
+        "quay.io/kata-containers/kata-deploy:4.1.0",
+        "quay.io/kata-containers/kubectl",
+    ]
+    assert {i["source"] for i in ml["images"]} == {"mirror"}
+    assert all(i["pulled"].startswith(f"{MIRROR}/") for i in ml["images"])

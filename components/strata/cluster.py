@@ -11,6 +11,7 @@ from strata.catalog import load_catalog
 from strata.declarations.models import KubernetesClusterArgs
 from strata.drivers import ClusterInfra
 from strata.kube import ClusterFacts, ClusterHandle, PavedRoad, TenantSpace, build_tenants
+from strata.kube.handle import cluster_provider
 from strata.labels import STRATA_PROPERTY
 from strata.paved_road import AddonPlan, cluster_addons
 
@@ -65,7 +66,7 @@ class KubernetesCluster(pulumi.ComponentResource):
         self.kubeconfig = infra.kubeconfig
         self.endpoint = infra.endpoint
         self.cluster_name = infra.cluster_name
-        self.provider = self._build_provider(name, labels.environment)
+        self.provider = cluster_provider(name, self.kubeconfig, f"strata/{labels.environment}/{name}", self)
         self.handle = ClusterHandle(
             name, self.provider, self.kubeconfig, self._facts(pool), parent=self, substrate=infra.substrate
         )
@@ -106,16 +107,4 @@ class KubernetesCluster(pulumi.ComponentResource):
             memory_gib=plan.draw.memory_gib,
             registry=site.airgap.registry if site and site.airgap else None,
             storage_class=next((a.addon.storage_class.name for a in self.addons if a.addon.storage_class), None),
-        )
-
-    def _build_provider(self, name: str, environment: str) -> KubernetesProvider:
-        return KubernetesProvider(
-            f"{name}-k8s",
-            kubeconfig=self.kubeconfig,
-            # A stable identity: a rotated kubeconfig (new token, new endpoint name) updates the
-            # provider in place instead of replacing every workload deployed through it.
-            cluster_identifier=f"strata/{environment}/{name}",
-            delete_unreachable=True,
-            enable_server_side_apply=True,
-            opts=pulumi.ResourceOptions(parent=self),
         )

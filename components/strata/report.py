@@ -13,8 +13,9 @@ from pulumi.runtime import rpc
 
 from strata.catalog import load_catalog
 from strata.offline import UNKNOWN, OfflineRun
-from strata.paved_road import cluster_addons, site_registry
+from strata.paved_road import ImagePull, cluster_addons, image_pull, site_registry
 from strata.planner import ClusterPlan, Cost, EnvironmentPlan, PoolPlan, Resources
+from strata.tenancy import tenancy_images
 
 SECRET = "[secret]"
 NOT_BUILT = "declared and validated; not built yet (frameworks arrive in a later release)"
@@ -41,6 +42,7 @@ def _addons_doc(p: PoolPlan, c: ClusterPlan) -> dict[str, Any]:
     and why, and every image its add-ons pull and where from."""
     catalog = load_catalog()
     addons = cluster_addons(catalog, p, c)
+    mirror = site_registry(p)
     chosen = {a.need for a in addons}
     spec = c.spec.addons
 
@@ -68,11 +70,24 @@ def _addons_doc(p: PoolPlan, c: ClusterPlan) -> dict[str, Any]:
         ],
         "addonsOff": [{"need": n, "reason": why(n)} for n in catalog.paved_road.needs if n not in chosen],
         "images": [
-            {"image": i.image, "source": i.source, "pulledFrom": i.pulled_from, "pulled": i.pulled, "addon": a.name}
-            for a in addons
-            for i in a.images
+            *(_image_doc(i, a.name) for a in addons for i in a.images),
+            # what the tenants install comes from the site's mirror where there is one, else upstream
+            *(
+                _image_doc(image_pull(catalog, p.substrate, mirror and "site-mirror", mirror, image), who)
+                for image, who in tenancy_images(catalog, p.substrate, c)
+            ),
         ],
         **({"registryMirror": site_registry(p)} if site_registry(p) else {}),
+    }
+
+
+def _image_doc(pull: ImagePull, who: str) -> dict[str, Any]:
+    return {
+        "image": pull.image,
+        "source": pull.source,
+        "pulledFrom": pull.pulled_from,
+        "pulled": pull.pulled,
+        "pulledBy": who,
     }
 
 

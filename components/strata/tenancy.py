@@ -173,3 +173,22 @@ def pool_tenancy_problems(catalog: Catalog, pool: PoolPlan, pool_path: str) -> l
     for path, cluster in pool.cluster_paths(pool_path):
         problems += tenant_problems(catalog, pool.substrate, cluster, path)
     return problems
+
+
+def tenancy_images(catalog: Catalog, substrate: str, cluster: ClusterPlan) -> list[tuple[str, str]]:
+    """``(image, what pulls it)`` for what a cluster's tenants install: each virtual tenant's
+    vCluster (its syncer, and the Kubernetes distribution at the tenant's version) and Kata's
+    installer where Strata installs Kata."""
+    out: list[tuple[str, str]] = []
+    vcluster = catalog.tenancy.vcluster
+    syncer, distro = vcluster.images
+    for tenant in cluster.spec.tenants:
+        if tenant.isolation == "virtual":
+            who = f"vcluster (tenant {tenant.name})"
+            out += [(f"{syncer}:{vcluster.version}", who), (f"{distro}:v{tenant.version or cluster.version}.0", who)]
+    runtimes = {np.runtime for np in cluster.spec.node_pools}
+    kata = catalog.tenancy.kata_deploy
+    offer = catalog.tenancy.offer("kata", substrate)
+    if "kata" in runtimes and cluster.spec.tenants and offer is not None and offer.install == "kata-deploy":
+        out += [(f"{kata.images[0]}:{kata.version}", "kata-deploy"), (kata.images[1], "kata-deploy")]
+    return out

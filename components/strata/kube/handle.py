@@ -62,6 +62,25 @@ class ClusterFacts:
         return f"{self.substrate} {self.region or self.site}"
 
 
+def cluster_provider(
+    name: str, kubeconfig: pulumi.Input[str], identifier: str, parent: pulumi.Resource
+) -> KubernetesProvider:
+    """The Kubernetes provider for a cluster Strata makes (a real one or a virtual one).
+
+    ``identifier`` is stable (``strata/<environment>/<cluster>[/<tenant>]``): a rotated kubeconfig
+    (new token, new endpoint name) updates the provider in place instead of replacing every
+    workload deployed through it. Objects of an unreachable cluster can be deleted from the state,
+    and objects are applied server-side."""
+    return KubernetesProvider(
+        f"{name}-k8s",
+        kubeconfig=kubeconfig,
+        cluster_identifier=identifier,
+        delete_unreachable=True,
+        enable_server_side_apply=True,
+        opts=pulumi.ResourceOptions(parent=parent),
+    )
+
+
 @dataclass(frozen=True)
 class AddonBinding:
     """What a substrate's driver made for one add-on that reaches its cloud (an identity for its

@@ -19,11 +19,10 @@ from pulumi_kubernetes.core import v1 as core
 from pulumi_kubernetes.helm.v3 import Release, RepositoryOptsArgs
 from pulumi_kubernetes.meta.v1 import LabelSelectorArgs
 from pulumi_kubernetes.networking import v1 as net
-from pulumi_kubernetes.provider import Provider as KubernetesProvider
 
 from strata.catalog import load_catalog
 from strata.declarations.models import Tenant
-from strata.kube.handle import ClusterHandle
+from strata.kube.handle import ClusterHandle, cluster_provider
 from strata.kube.images import chart_source, mirrored
 from strata.kube.tenant import object_meta
 
@@ -162,13 +161,8 @@ class VirtualCluster(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self, provider=host.provider, depends_on=[release]),
         )
         self.kubeconfig = pulumi.Output.secret(secret.data.apply(_decode))
-        provider = KubernetesProvider(
-            f"{name}-k8s",
-            kubeconfig=self.kubeconfig,
-            cluster_identifier=f"strata/{facts.environment}/{facts.cluster}/{tenant.name}",
-            delete_unreachable=True,
-            enable_server_side_apply=True,
-            opts=pulumi.ResourceOptions(parent=self),
+        provider = cluster_provider(
+            name, self.kubeconfig, f"strata/{facts.environment}/{facts.cluster}/{tenant.name}", self
         )
         self.handle = host.nested(
             name,
