@@ -158,7 +158,20 @@ def aws_baseline() -> list[Registration]:
         parent=CLUSTER_URN,
         prop_deps={"launchTemplate": (lt.urn,), "clusterName": (eks.urn,)},
     )
-    return [*components(), key, vpc, eks, oidc, lt, ng, kubernetes_provider(eks.urn)]
+    cni = reg(
+        f"{CLUSTER}$aws:eks/addon:Addon",
+        "payments-vpc-cni",
+        {
+            "region": "eu-central-1",
+            "clusterName": UNKNOWN,
+            "addonName": "vpc-cni",
+            "configurationValues": '{"enableNetworkPolicy": "true"}',
+            "tags": dict(AWS_TAGS),
+        },
+        parent=CLUSTER_URN,
+        prop_deps={"clusterName": (eks.urn,)},
+    )
+    return [*components(), key, vpc, eks, oidc, cni, lt, ng, kubernetes_provider(eks.urn)]
 
 
 def gcp_baseline() -> list[Registration]:

@@ -89,8 +89,8 @@ def _opts(provider: pulumi.ProviderResource | None = None, **kw: Any) -> pulumi.
 
 
 def eks(name: str, *, provider: aws.Provider | None = None, region: str | None = None) -> k8s.Provider:
-    """A compliant EKS cluster (private endpoint, secrets in a customer key, IRSA) and a Kubernetes
-    provider whose kubeconfig is built from it."""
+    """A compliant EKS cluster (private endpoint, secrets in a customer key, IRSA, NetworkPolicy
+    enforced by the VPC CNI add-on) and a Kubernetes provider whose kubeconfig is built from it."""
     key = aws.kms.Key(f"{name}-key", enable_key_rotation=True, region=region, opts=_opts(provider))
     cluster = aws.eks.Cluster(
         name,
@@ -107,7 +107,23 @@ def eks(name: str, *, provider: aws.Provider | None = None, region: str | None =
         client_id_lists=["sts.amazonaws.com"],
         opts=_opts(provider),
     )
+    network_policy(cluster, name, provider=provider, region=region)
     return kube(cluster, name)
+
+
+def network_policy(
+    cluster: aws.eks.Cluster, name: str, *, provider: aws.Provider | None = None, region: str | None = None
+) -> aws.eks.Addon:
+    """The VPC CNI add-on with its network policy agent on: what makes an EKS cluster enforce
+    NetworkPolicy."""
+    return aws.eks.Addon(
+        f"{name}-vpc-cni",
+        cluster_name=cluster.name,
+        addon_name="vpc-cni",
+        configuration_values=json.dumps({"enableNetworkPolicy": "true"}),
+        region=region,
+        opts=_opts(provider),
+    )
 
 
 def kube(cluster: aws.eks.Cluster, name: str) -> k8s.Provider:
@@ -499,7 +515,7 @@ def p_k8s_on_eks_in_eu() -> None:
 @program(
     "the same cluster built through an explicit provider in us-east-1",
     AWS_EU,
-    {*in_tenant(DCR, "risk"), (PIJ, "apps"), (PIJ, "apps-key")},
+    {*in_tenant(DCR, "risk"), (PIJ, "apps"), (PIJ, "apps-key"), (PIJ, "apps-vpc-cni")},
 )
 def p_k8s_on_eks_in_us() -> None:
     us = aws.Provider("us", region="us-east-1", default_tags={"tags": TAGS})
@@ -509,7 +525,7 @@ def p_k8s_on_eks_in_us() -> None:
 @program(
     "an EU cluster registered first as a decoy; the namespace goes to the US cluster",
     AWS_EU,
-    {*in_tenant(DCR, "risk"), (PIJ, "us-apps"), (PIJ, "us-apps-key")},
+    {*in_tenant(DCR, "risk"), (PIJ, "us-apps"), (PIJ, "us-apps-key"), (PIJ, "us-apps-vpc-cni")},
 )
 def p_k8s_decoy_cluster_first() -> None:
     eks("eu-apps")
@@ -519,7 +535,7 @@ def p_k8s_decoy_cluster_first() -> None:
 @program(
     "the data class only on the pod template of a Deployment on a US cluster",
     AWS_EU,
-    {(DCR, "ledger-api"), (PIJ, "apps"), (PIJ, "apps-key")},
+    {(DCR, "ledger-api"), (PIJ, "apps"), (PIJ, "apps-key"), (PIJ, "apps-vpc-cni")},
 )
 def p_k8s_pod_template_label() -> None:
     provider = eks("apps", region="us-east-1")
@@ -540,7 +556,7 @@ def p_k8s_pod_template_label() -> None:
 @program(
     "the data class inside a Helm release's values, on a US cluster",
     AWS_EU,
-    {(DCR, "ledger-db"), (PIJ, "apps"), (PIJ, "apps-key")},
+    {(DCR, "ledger-db"), (PIJ, "apps"), (PIJ, "apps-key"), (PIJ, "apps-vpc-cni")},
 )
 def p_k8s_helm_release_values() -> None:
     provider = eks("apps", region="us-east-1")
@@ -556,7 +572,7 @@ def p_k8s_helm_release_values() -> None:
 @program(
     "the data class inside the YAML a ConfigGroup applies, on a US cluster",
     AWS_EU,
-    {(DCR, "ledger"), (PIJ, "apps"), (PIJ, "apps-key")},
+    {(DCR, "ledger"), (PIJ, "apps"), (PIJ, "apps-key"), (PIJ, "apps-vpc-cni")},
 )
 def p_k8s_config_group_yaml() -> None:
     provider = eks("apps", region="us-east-1")
@@ -599,7 +615,7 @@ class PretendPool(pulumi.ComponentResource):
 @program(
     "a component named like Strata's pool claims Germany around a cluster in Virginia",
     AWS_EU,
-    {*in_tenant(DCR, "risk"), (PIJ, "lying-apps"), (PIJ, "lying-apps-key")},
+    {*in_tenant(DCR, "risk"), (PIJ, "lying-apps"), (PIJ, "lying-apps-key"), (PIJ, "lying-apps-vpc-cni")},
 )
 def p_k8s_lying_component() -> None:
     namespace("risk", PretendPool("lying").k8s)
@@ -703,6 +719,7 @@ def _eks_public(name: str, cidrs: list[str] | None, public: bool | None = True) 
         encryption_config={"provider": {"key_arn": key.arn}, "resources": ["secrets"]},
     )
     aws.eks.Addon(f"{name}-pod-identity", cluster_name=cluster.name, addon_name="eks-pod-identity-agent")
+    network_policy(cluster, name)
 
 
 @program(
@@ -850,6 +867,7 @@ def p_eks_aws_managed_key_alias() -> None:
         encryption_config={"provider": {"key_arn": "alias/aws/eks"}, "resources": ["secrets"]},
     )
     aws.eks.Addon("aws-key-pod-identity", cluster_name=cluster.name, addon_name="eks-pod-identity-agent")
+    network_policy(cluster, "aws-key")
     cluster2 = aws.eks.Cluster(
         "own-key",
         role_arn="arn:aws:iam::111122223333:role/eks",
@@ -861,6 +879,7 @@ def p_eks_aws_managed_key_alias() -> None:
         },
     )
     aws.eks.Addon("own-key-pod-identity", cluster_name=cluster2.name, addon_name="eks-pod-identity-agent")
+    network_policy(cluster2, "own-key")
 
 
 @program(
@@ -1169,10 +1188,36 @@ def p_red_custom_endpoint() -> None:
 
 
 @program(
-    "a node group on an external template whose version comes from ours; an ASG override on it; a "
-    "pod-identity add-on on another cluster",
+    "EKS clusters whose CNI does not enforce NetworkPolicy: its agent off, no CNI add-on at all, "
+    "a configuration that is not JSON",
     AWS_EU,
-    {(NMP, "workers"), (NMP, "batch"), (WID, "apps")},
+    {(CNP, "agent-off"), (CNP, "no-cni"), (CNP, "garbled")},
+)
+def p_red_eks_without_network_policy() -> None:
+    for name, config in (("agent-off", {"enableNetworkPolicy": "false"}), ("garbled", None), ("no-cni", None)):
+        key = aws.kms.Key(f"{name}-key")
+        cluster = aws.eks.Cluster(
+            name,
+            role_arn="arn:aws:iam::111122223333:role/eks",
+            version="1.35",
+            vpc_config={"subnet_ids": ["subnet-1"], "endpoint_public_access": False},
+            encryption_config={"provider": {"key_arn": key.arn}, "resources": ["secrets"]},
+        )
+        aws.eks.Addon(f"{name}-pod-identity", cluster_name=cluster.name, addon_name="eks-pod-identity-agent")
+        if name != "no-cni":
+            aws.eks.Addon(
+                f"{name}-vpc-cni",
+                cluster_name=cluster.name,
+                addon_name="vpc-cni",
+                configuration_values=json.dumps(config) if config else "enableNetworkPolicy: true",
+            )
+
+
+@program(
+    "a node group on an external template whose version comes from ours; an ASG override on it; a "
+    "pod-identity add-on and an enforcing CNI add-on on another cluster",
+    AWS_EU,
+    {(NMP, "workers"), (NMP, "batch"), (WID, "apps"), (CNP, "apps")},
 )
 def p_red_wiring_that_is_not() -> None:
     strict = aws.ec2.LaunchTemplate(
@@ -1188,6 +1233,13 @@ def p_red_wiring_that_is_not() -> None:
     )
     aws.eks.Addon(
         "legacy-pod-identity", cluster_name="legacy", addon_name="eks-pod-identity-agent", tags={"x": cluster.name}
+    )
+    aws.eks.Addon(  # enforcing, but on another cluster: "apps" enforces nothing
+        "legacy-vpc-cni",
+        cluster_name="legacy",
+        addon_name="vpc-cni",
+        configuration_values=json.dumps({"enableNetworkPolicy": "true"}),
+        tags={"x": cluster.name},
     )
     aws.eks.NodeGroup(
         "workers",
@@ -1258,6 +1310,7 @@ def p_red_clusters_that_run_elsewhere() -> None:
         remote_network_config={"remote_node_networks": {"cidrs": ["10.200.0.0/16"]}},
     )
     aws.eks.Addon("hybrid-pod-identity", cluster_name=hybrid.name, addon_name="eks-pod-identity-agent")
+    network_policy(hybrid, "hybrid")
     namespace("risk-hybrid", k8s.Provider("hybrid", kubeconfig=hybrid.endpoint))
 
 
@@ -1392,6 +1445,13 @@ class AppCluster(pulumi.ComponentResource):
             addon_name="eks-pod-identity-agent",
             opts=pulumi.ResourceOptions(parent=self),
         )
+        aws.eks.Addon(
+            f"{name}-vpc-cni",
+            cluster_name=cluster.name,
+            addon_name="vpc-cni",
+            configuration_values=json.dumps({"enableNetworkPolicy": "true"}),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
         self.kubeconfig = pulumi.Output.all(cluster.name, cluster.endpoint).apply(lambda a: f"{a[0]} {a[1]}")
         self.register_outputs({"kubeconfig": self.kubeconfig})
 
@@ -1455,6 +1515,7 @@ def p_versions_that_hide_and_versions_that_end() -> None:
         encryption_config={"provider": {"key_arn": key.arn}, "resources": ["secrets"]},
     )
     aws.eks.Addon("ending-pod-identity", cluster_name=cluster.name, addon_name="eks-pod-identity-agent")
+    network_policy(cluster, "ending")
     template = aws.ec2.LaunchTemplate(
         "ending-nodes-template", metadata_options={"http_tokens": "required", "http_put_response_hop_limit": 1}
     )
@@ -1514,6 +1575,7 @@ def eks_cluster(name: str) -> aws.eks.Cluster:
         encryption_config={"provider": {"key_arn": key.arn}, "resources": ["secrets"]},
     )
     aws.eks.Addon(f"{name}-pod-identity", cluster_name=cluster.name, addon_name="eks-pod-identity-agent")
+    network_policy(cluster, name)
     return cluster
 
 
@@ -1675,7 +1737,7 @@ def p_k8s_tenancy_sandbox_enforced() -> None:
 @program(
     "an unlabelled deployment in a namespace whose Namespace object carries personal-eu, on a US cluster",
     AWS_EU,
-    {*in_tenant(DCR, "risk"), (DCR, "ledger"), (PIJ, "us-apps"), (PIJ, "us-apps-key")},
+    {*in_tenant(DCR, "risk"), (DCR, "ledger"), (PIJ, "us-apps"), (PIJ, "us-apps-key"), (PIJ, "us-apps-vpc-cni")},
 )
 def p_k8s_tenancy_deployment_inherits_its_namespace_class() -> None:
     provider = eks("us-apps", region="us-east-1")

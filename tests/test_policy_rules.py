@@ -163,12 +163,45 @@ AWS_CASES = [
         {"region": "eu-mars-1"},
         {("pool-in-jurisdiction", "mandatory", "eu-core-vpc")},
     ),
+    (
+        "cni-network-policy-agent-off",
+        "payments-vpc-cni",
+        "Addon",
+        {"configurationValues": '{"enableNetworkPolicy": "false"}'},
+        {("cluster-network-policy", "mandatory", "payments-eks")},
+    ),
+    (
+        "cni-without-configuration",
+        "payments-vpc-cni",
+        "Addon",
+        {"configurationValues": None},
+        {("cluster-network-policy", "mandatory", "payments-eks")},
+    ),
+    (
+        "cni-configuration-as-a-json-boolean",
+        "payments-vpc-cni",
+        "Addon",
+        {"configurationValues": '{"enableNetworkPolicy": true}'},
+        set(),
+    ),
+    (
+        "another-addon-is-not-the-cni",
+        "payments-vpc-cni",
+        "Addon",
+        {"addonName": "coredns"},
+        {("cluster-network-policy", "mandatory", "payments-eks")},
+    ),
 ]
 
 
 @pytest.mark.parametrize(("case", "name", "type_", "change", "expected"), AWS_CASES, ids=[c[0] for c in AWS_CASES])
 def test_aws_violations(pack: object, case: str, name: str, type_: str, change: dict, expected: set) -> None:
     assert verdicts(pack, mutate(aws_baseline(), name, type_, **change)) == expected
+
+
+def test_a_cni_configuration_unknown_until_apply_cannot_be_verified(pack: object) -> None:
+    regs = mutate(aws_baseline(), "payments-vpc-cni", "Addon", configurationValues=UNKNOWN)
+    assert verdicts(pack, regs) == {("cluster-network-policy", "advisory", "")}  # "cannot verify until apply"
 
 
 def test_restricted_public_endpoint_is_allowed_unless_config_forbids(pack: object) -> None:

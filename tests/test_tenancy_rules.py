@@ -74,7 +74,8 @@ def v(policy: str, *names: str) -> set[tuple[str, str, str]]:
 
 
 def cards_cluster(region: str = "eu-central-1") -> list[Registration]:
-    """A second compliant EKS cluster in the same pool, ``cards-eks``, and its provider ``cards-k8s``."""
+    """A second compliant EKS cluster in the same pool, ``cards-eks`` (with its OIDC provider and
+    network-policy CNI add-on), and its provider ``cards-k8s``."""
     base = {r.name: r for r in aws_baseline()}
     eks = base["payments-eks"]
     cluster = reg(
@@ -91,7 +92,14 @@ def cards_cluster(region: str = "eu-central-1") -> list[Registration]:
         parent=CLUSTER_URN,
         prop_deps={"url": (cluster.urn,)},
     )
-    return [cluster, oidc, kubernetes_provider(cluster.urn, "cards-k8s")]
+    cni = reg(
+        f"{CLUSTER}$aws:eks/addon:Addon",
+        "cards-vpc-cni",
+        {**base["payments-vpc-cni"].inputs, "region": region},
+        parent=CLUSTER_URN,
+        prop_deps={"clusterName": (cluster.urn,)},
+    )
+    return [cluster, oidc, cni, kubernetes_provider(cluster.urn, "cards-k8s")]
 
 
 def second_provider_of_cards() -> Registration:

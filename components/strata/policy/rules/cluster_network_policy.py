@@ -3,37 +3,90 @@
 GKE enforces NetworkPolicy with Dataplane V2 (``datapathProvider: ADVANCED_DATAPATH``, always on
 in Autopilot) or with Calico (``networkPolicy.enabled``). Judged on what is enforced, not on how it is
 spelled: Dataplane V2 with ``networkPolicy: {enabled: false}`` (the only form GKE accepts beside it)
-is compliant. EKS and bare-metal clusters enforce it through their CNI add-on (the paved road); the
-rule does not judge those yet.
+is compliant.
+
+EKS enforces it through the VPC CNI's network policy agent: the program must install the
+``vpc-cni`` EKS add-on on the cluster with ``enableNetworkPolicy`` on in its configuration (the
+paved road does). An EKS cluster without it, or with it off, is a violation; a configuration
+unknown until apply cannot be verified. A cluster whose CNI is managed outside the program (another
+CNI from a Helm chart, the add-on made by hand) is flagged too: lower the rule in policy config for
+such a stack. Bare-metal clusters are not judged: RKE2's CNI (Canal or Cilium, both enforcing) is
+set in its install settings, which are secret.
 """
 
 from __future__ import annotations
 
-from pulumi_policy import EnforcementLevel, ReportViolation, ResourceValidationArgs, Severity
+import json
 
-from strata.policy.base import RuleMeta, resource_policy
-from strata.policy.props import flag, text
+from pulumi_policy import EnforcementLevel, PolicyResource, ReportViolation, Severity, StackValidationArgs
+from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, UnknownValueError
+
+from strata.policy.base import RuleMeta, judge_each, stack_policy
+from strata.policy.eks import EKS_CLUSTER, addons_by_cluster
+from strata.policy.props import flag, peek, text
 
 META = RuleMeta(
     name="cluster-network-policy",
-    description="GKE clusters enforce Kubernetes NetworkPolicy (Dataplane V2 or network policy enforcement).",
+    description="Clusters enforce Kubernetes NetworkPolicy (GKE: Dataplane V2 or network policy enforcement; "
+    "EKS: the VPC CNI add-on with its network policy agent).",
     level=EnforcementLevel.MANDATORY,
     severity=Severity.HIGH,
-    controls="CIS GKE 5.6.7; Checkov CKV_GCP_12",
+    controls="CIS GKE 5.6.7; CIS EKS 5.4.4; Checkov CKV_GCP_12",
 )
 
 
-def check(args: ResourceValidationArgs, report: ReportViolation) -> None:
-    if args.resource_type != "gcp:container/cluster:Cluster" or flag(args.props, "enableAutopilot") is True:
+def _gke(r: PolicyResource, report: ReportViolation) -> None:
+    if flag(r.props, "enableAutopilot") is True:
         return
-    datapath = text(args.props, "datapathProvider")
-    if datapath == "ADVANCED_DATAPATH" or flag(args.props, "networkPolicy.enabled") is True:
+    datapath = text(r.props, "datapathProvider")
+    if datapath == "ADVANCED_DATAPATH" or flag(r.props, "networkPolicy.enabled") is True:
         return
     report(
         f"NetworkPolicy is not enforced: datapathProvider is {datapath or 'unset (LEGACY_DATAPATH)'} and "
         "networkPolicy.enabled is not true",
-        None,
+        r.urn,
     )
 
 
-POLICY = resource_policy(META, check)
+def _enforces(addon: PolicyResource) -> bool:
+    """Whether a ``vpc-cni`` add-on's configuration turns its network policy agent on."""
+    unknown, config = peek(addon.props, "configurationValues")
+    if unknown:
+        raise UnknownValueError(UNKNOWN_STRING_VALUE, ["configurationValues"])
+    if not isinstance(config, str) or not config.strip():
+        return False
+    try:
+        values = json.loads(config)
+    except json.JSONDecodeError:
+        return False  # not JSON: EKS refuses it, and it is not an enforcing configuration
+    setting = values.get("enableNetworkPolicy") if isinstance(values, dict) else None
+    return setting is True or (isinstance(setting, str) and setting.strip().lower() == "true")
+
+
+def check(args: StackValidationArgs, report: ReportViolation) -> None:
+    resources = list(args.resources)
+    cnis = addons_by_cluster(resources, "vpc-cni")
+
+    def judge(r: PolicyResource) -> None:
+        if r.resource_type == "gcp:container/cluster:Cluster":
+            _gke(r, report)
+        elif r.resource_type == EKS_CLUSTER:
+            found = cnis.get(r.urn, [])
+            if not found:
+                report(
+                    "NetworkPolicy is not enforced: no vpc-cni EKS add-on with enableNetworkPolicy is installed "
+                    'on this cluster (aws.eks.Addon addon_name "vpc-cni", configuration_values '
+                    '{"enableNetworkPolicy": "true"})',
+                    r.urn,
+                )
+            elif not any(_enforces(a) for a in found):
+                report(
+                    "NetworkPolicy is not enforced: the vpc-cni add-on's configurationValues do not set "
+                    'enableNetworkPolicy to "true"',
+                    r.urn,
+                )
+
+    judge_each(resources, report, judge)
+
+
+POLICY = stack_policy(META, check)

@@ -15,6 +15,7 @@ from pulumi_policy import EnforcementLevel, PolicyResource, ReportViolation, Sev
 from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, UnknownValueError
 
 from strata.policy.base import RuleMeta, judge_each, stack_policy
+from strata.policy.eks import EKS_CLUSTER, addons_by_cluster
 from strata.policy.props import Malformed, entries, flag, mapping, peek, text
 
 META = RuleMeta(
@@ -30,27 +31,11 @@ SERVICE_ACCOUNT = "gcp:serviceaccount/account:Account"
 
 def _identity_wiring(resources: list[PolicyResource]) -> set[str]:
     """URNs of EKS clusters an OIDC provider is made for (its ``url`` is the cluster's issuer) or
-    the Pod Identity agent add-on is installed on (its ``clusterName``: an output of the cluster,
-    or the name the cluster was given)."""
-    clusters = [r for r in resources if r.resource_type == "aws:eks/cluster:Cluster"]
-    wired: set[str] = set()
+    the Pod Identity agent add-on is installed on."""
+    wired = set(addons_by_cluster(resources, "eks-pod-identity-agent"))
     for r in resources:
         if r.resource_type == "aws:iam/openIdConnectProvider:OpenIdConnectProvider":
-            key = "url"
-        elif r.resource_type == "aws:eks/addon:Addon":
-            unknown, name = peek(r.props, "addonName")
-            if unknown or name != "eks-pod-identity-agent":
-                continue
-            key = "clusterName"
-            unknown, target = peek(r.props, key)
-            if isinstance(target, str) and not unknown:  # named by text: the cluster given that name
-                wired.update(c.urn for c in clusters if peek(c.props, "name") == (False, target))
-                continue
-        else:
-            continue
-        wired.update(
-            d.urn for d in r.property_dependencies.get(key, []) if d.resource_type == "aws:eks/cluster:Cluster"
-        )
+            wired.update(d.urn for d in r.property_dependencies.get("url", []) if d.resource_type == EKS_CLUSTER)
     return wired
 
 
