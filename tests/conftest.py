@@ -19,6 +19,19 @@ STACKS = ROOT / "stacks"
 #: Tests judge version lifecycles on a fixed day so they do not change with the calendar.
 TODAY = dt.date(2026, 11, 23)
 
+#: Tests that take far longer than the rest (mypy over the package; programs padding their inputs
+#: past the pack's limits; a terminal that fills its disk). Started first, so that with ``-n 2`` they
+#: run beside the many short ones instead of ending the run alone.
+EARLY = (
+    "test_mypy_passes_slice_by_slice",
+    "red-inputs-too-big-or-unreadable",
+    "test_output_to_an_ascii_terminal_or_a_full_disk",
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    items.sort(key=lambda item: not any(name in item.nodeid for name in EARLY))
+
 
 def stack_environment(name: str) -> dict[str, Any]:
     _, env = read_stack_file(STACKS / f"Pulumi.{name}.yaml")
