@@ -21,6 +21,8 @@ import pulumi_command as command
 import pulumi_gcp as gcp
 import pulumi_kubernetes as k8s
 
+from strata.policy.data_classes import MAX_NODES
+
 PROJECT = "payments"
 STACK = "team-prod"
 TAGS = {"strata:owner": "payments", "strata:environment": "team-prod", "strata:jurisdiction": "eu"}
@@ -1019,7 +1021,7 @@ def p_red_labels_in_disguise() -> None:
 
 
 @program(
-    "a label beside a 200,001-element list, and a values file the pack cannot read",
+    "a label beside a list longer than the pack's node limit, and a values file the pack cannot read",
     AWS_MULTI,
     {(DCR, "padded"), (DCR, "from-file")},
     policy=MULTI,
@@ -1027,7 +1029,7 @@ def p_red_labels_in_disguise() -> None:
 def p_red_inputs_too_big_or_unreadable() -> None:
     provider = eks("apps", region="us-east-1")
     k8s.helm.v3.Release(
-        "padded", chart="x", values={"podLabels": PERSONAL, "zpadding": [0] * 200_001}, opts=_opts(provider)
+        "padded", chart="x", values={"podLabels": PERSONAL, "zpadding": [0] * (MAX_NODES + 1)}, opts=_opts(provider)
     )
     k8s.helm.v3.Release(
         "from-file", chart="x", value_yaml_files=[pulumi.FileAsset("values.yaml")], opts=_opts(provider)

@@ -73,6 +73,15 @@ def test_connection_uses_the_host_address_and_the_secret_key(run: OfflineRun) ->
     assert conn["privateKey"].startswith("offline placeholder")
 
 
+def test_servers_get_the_paved_roads_cni_no_packaged_ingress_and_keep_its_metrics_server(run: OfflineRun) -> None:
+    settings = _text(_cmd(run, "core-server-fra-g01").inputs["stdin"])
+    assert "export STRATA_CNI=canal" in settings
+    assert "export STRATA_INGRESS_CONTROLLER=none" in settings
+    assert "export STRATA_DISABLE" not in settings  # RKE2's packaged metrics-server stays
+    agent = _text(_cmd(run, "core-agent-fra-g04").inputs["stdin"])
+    assert "export STRATA_CNI" not in agent  # a server setting
+
+
 def test_first_server_initialises_others_join(run: OfflineRun) -> None:
     first = _text(_cmd(run, "core-server-fra-g01").inputs["stdin"])
     assert "export STRATA_ROLE=server" in first and "export STRATA_SERVER_URL" not in first

@@ -19,6 +19,7 @@ from strata.catalog import load_catalog
 from strata.declarations.errors import SpecError
 from strata.offline import OfflineRun, Registration
 from strata.paved_road import split_image
+from strata.report import plan_document
 from strata.validation import validate_environment
 
 from .conftest import TODAY, minimal_environment, only, plan_offline, stack_environment
@@ -238,7 +239,7 @@ def test_an_air_gapped_site_pulls_no_chart_and_no_image_from_the_internet(fra_ru
             pulled += [image for _, image in images_in(r)]
     assert len(pulled) == 11 + 9  # core: local-path 2, metallb 2, envoy 2, cert-manager 5; ml: no envoy
     assert [p for p in pulled if split_image(p)[0] != MIRROR] == []
-    doc = json.loads(_plan_json("fra-onprem"))
+    doc = plan_doc(stack_environment("fra-onprem"), fra_run)
     listed = [i for p in doc["pools"] for c in p["clusters"] for i in c["images"]]
     assert len(listed) == len(pulled) and {i["source"] for i in listed} == {"mirror"}
     assert {i["pulled"] for i in listed} == {p if ":" in p.rsplit("/", 1)[-1] else None for p in pulled} - {None} | {
@@ -288,13 +289,6 @@ def _server_settings(env: dict[str, Any]) -> str:
     return _text(only(run, "command:remote:Command", "core-server-fra-g01").inputs["stdin"])
 
 
-def test_rke2_gets_the_cni_no_packaged_ingress_and_its_metrics_server() -> None:
-    settings = _server_settings(stack_environment("fra-onprem"))
-    assert "export STRATA_CNI=canal" in settings
-    assert "export STRATA_INGRESS_CONTROLLER=none" in settings
-    assert "export STRATA_DISABLE" not in settings
-
-
 # ------------------------------------------------------------------ one line swaps or turns off
 
 
@@ -330,7 +324,7 @@ def test_turning_storage_off_leaves_no_default_class_and_the_plan_says_so() -> N
     assert not run.by_type(STORAGE_CLASS)
     assert not run.by_type("aws:ecr/pullThroughCacheRule:PullThroughCacheRule")
     assert not [r for r in run.by_type("aws:eks/addon:Addon") if r.inputs["addonName"] == "aws-ebs-csi-driver"]
-    doc = json.loads(_plan_json(env))
+    doc = plan_doc(env, run)
     cluster = doc["pools"][0]["clusters"][0]
     assert {"need": "storage", "reason": "turned off in the stack file"} in cluster["addonsOff"]
     assert {i["source"] for i in cluster["images"]} == {"upstream"}
@@ -438,31 +432,16 @@ def test_a_pinned_chart_that_does_not_run_on_the_version_is_refused_with_the_way
     assert found[0][1].endswith("choose another version or set addons.ingress: false")
 
 
-def _plan_json(env_or_stack: dict[str, Any] | str) -> str:
-    from typer.testing import CliRunner
-
-    from strata.cli import app
-
-    if isinstance(env_or_stack, str):
-        result = CliRunner().invoke(app, ["plan", env_or_stack, "--format", "json", "--as-of", TODAY.isoformat()])
-    else:
-        import tempfile
-        from pathlib import Path
-
-        import yaml
-
-        with tempfile.TemporaryDirectory() as tmp:
-            path = Path(tmp) / "Pulumi.t.yaml"
-            path.write_text(yaml.safe_dump({"config": {"platform:environment": env_or_stack}}))
-            result = CliRunner().invoke(app, ["plan", str(path), "--format", "json", "--as-of", TODAY.isoformat()])
-    assert result.exit_code == 0, result.output
-    return result.stdout
+def plan_doc(env: dict[str, Any], run: OfflineRun | None = None) -> dict[str, Any]:
+    """What ``strata plan --format json`` prints for ``env`` (from its offline run, if made)."""
+    _, plan = validate_environment(copy.deepcopy(env), today=TODAY)
+    return plan_document(plan, run or plan_offline(env))
 
 
 def test_an_air_gapped_sites_tenants_pull_their_vcluster_and_kata_from_the_mirror_too() -> None:
     from .test_kube_schemas import kata_on_bare_metal
 
-    doc = json.loads(_plan_json(kata_on_bare_metal()))
+    doc = plan_doc(kata_on_bare_metal())
     ml = doc["pools"][0]["clusters"][1]
     tenancy = [i for i in ml["images"] if i["pulledBy"] in ("vcluster (tenant labs)", "kata-deploy")]
     assert [i["image"] for i in tenancy] == [
