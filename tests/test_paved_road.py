@@ -452,3 +452,13 @@ def test_an_air_gapped_sites_tenants_pull_their_vcluster_and_kata_from_the_mirro
     ]
     assert {i["source"] for i in ml["images"]} == {"mirror"}
     assert all(i["pulled"].startswith(f"{MIRROR}/") for i in ml["images"])
+
+
+def test_what_tenants_install_waits_for_the_nodes_and_the_load_balancer_controller(eu_prod_run: OfflineRun) -> None:
+    """A vCluster's Service made before the controller whose webhook admits Services runs would be
+    refused, and a chart with nothing to run on never gets ready: a first ``pulumi up`` would fail."""
+    installer = only(eu_prod_run, RELEASE, "analytics-runtimes-kata-installer")
+    namespace = only(eu_prod_run, "kubernetes:core/v1:Namespace", "analytics-quants-namespace")
+    for r in (installer, namespace):
+        assert {"analytics-general", "analytics-sandbox", "analytics-addons-aws-load-balancer-controller"} <= depends(r)
+    assert "analytics-quants-namespace" in depends(only(eu_prod_run, RELEASE, "analytics-quants-vcluster-release"))

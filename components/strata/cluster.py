@@ -77,7 +77,9 @@ class KubernetesCluster(pulumi.ComponentResource):
             load_balancer_addresses=args.addons.load_balancer_addresses,
             opts=pulumi.ResourceOptions(parent=self),
         )
-        self.tenants: dict[str, TenantSpace] = build_tenants(self.handle, args.tenants, parent=self)
+        self.tenants: dict[str, TenantSpace] = build_tenants(
+            self.handle, args.tenants, parent=self, after=self.paved_road.first
+        )
         self.register_outputs(
             {
                 "clusterName": self.cluster_name,

@@ -21,17 +21,22 @@ from strata.kube.virtual import VirtualCluster
 
 
 def build_tenants(
-    cluster: ClusterHandle, tenants: Sequence[Tenant], *, parent: pulumi.Resource | None = None
+    cluster: ClusterHandle,
+    tenants: Sequence[Tenant],
+    *,
+    parent: pulumi.Resource | None = None,
+    after: Sequence[pulumi.Resource] = (),
 ) -> dict[str, TenantSpace]:
     """Build a cluster's tenants, and what they share: the guard rails once if any tenant is
-    shared or sandboxed, and the sandboxed runtimes its node pools provide."""
+    shared or sandboxed, and the sandboxed runtimes its node pools provide. Everything waits for
+    the cluster's nodes and for ``after`` (the paved road's load-balancer controller)."""
     opts = pulumi.ResourceOptions(parent=parent)
     # What tenants install (a virtual cluster's chart, Kata's installer) needs nodes to run on.
-    depends: list[pulumi.Resource] = list(cluster.substrate.nodes) if cluster.substrate else []
+    depends: list[pulumi.Resource] = [*(cluster.substrate.nodes if cluster.substrate else ()), *after]
     if any(t.isolation != "dedicated" or t.runtime != "default" for t in tenants):
         depends.append(TenantGuardrails(f"{cluster.name}-guardrails", cluster, opts=opts))
     if cluster.facts.runtimes and tenants:
-        depends.append(SandboxRuntimes(f"{cluster.name}-runtimes", cluster, opts=opts))
+        depends.append(SandboxRuntimes(f"{cluster.name}-runtimes", cluster, opts=opts, after=list(depends)))
     # Tenants follow the guard rails: a namespace never exists unguarded, not even for a moment.
     return {t.name: TenantSpace(f"{cluster.name}-{t.name}", t, cluster, after=depends, opts=opts) for t in tenants}
 

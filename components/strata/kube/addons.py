@@ -102,7 +102,10 @@ class PavedRoad(pulumi.ComponentResource):
         on_cluster = pulumi.ResourceOptions(parent=self, provider=cluster.provider)
         self.releases: dict[str, Release] = {}
         self.storage_class: StorageClass | None = None
-        first: list[pulumi.Resource] = []
+        #: What every other workload of the cluster waits for: the load-balancer controller, whose
+        #: webhook admits Services (a Service made before it runs would be refused).
+        self.first: list[pulumi.Resource] = []
+        first = self.first
         ordered = sorted(addons, key=lambda a: a.need != "loadBalancers")  # stable: the rest keep their order
         for plan in ordered:
             addon = plan.addon

@@ -9,6 +9,7 @@ selects those nodes and tolerates their taint, which keeps every other pod off t
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import pulumi
@@ -60,7 +61,15 @@ class SandboxRuntimes(pulumi.ComponentResource):
     chart (from the site's mirror on an air-gapped site) and precedes the RuntimeClass.
     """
 
-    def __init__(self, name: str, cluster: ClusterHandle, opts: pulumi.ResourceOptions | None = None) -> None:
+    def __init__(
+        self,
+        name: str,
+        cluster: ClusterHandle,
+        opts: pulumi.ResourceOptions | None = None,
+        *,
+        after: Sequence[pulumi.Resource] = (),
+    ) -> None:
+        """``after``: what the installer waits for (the nodes it runs on)."""
         super().__init__(TYPE, name, None, opts)
         facts = cluster.facts
         catalog = load_catalog().tenancy
@@ -82,7 +91,7 @@ class SandboxRuntimes(pulumi.ComponentResource):
                 namespace=SYSTEM_NAMESPACE,
                 values=kata_values(sandbox.handler, offer.distribution or "k8s", facts.registry),
                 atomic=True,
-                opts=on_cluster,
+                opts=pulumi.ResourceOptions.merge(on_cluster, pulumi.ResourceOptions(depends_on=list(after))),
             )
             RuntimeClass(
                 f"{name}-{runtime}",
