@@ -1215,6 +1215,72 @@ def p_red_eks_without_network_policy() -> None:
             )
 
 
+def _named_eks(name: str, **kw: Any) -> aws.eks.Cluster:
+    key = aws.kms.Key(f"{name}-key")
+    return aws.eks.Cluster(
+        name,
+        name=name,
+        role_arn="arn:aws:iam::111122223333:role/eks",
+        version="1.35",
+        vpc_config={"subnet_ids": ["subnet-1"], "endpoint_public_access": False},
+        encryption_config={"provider": {"key_arn": key.arn}, "resources": ["secrets"]},
+        **kw,
+    )
+
+
+ENFORCING = json.dumps({"enableNetworkPolicy": "true"})
+
+
+@program(
+    "add-ons naming the cluster's name in another region (EKS looks the name up where the add-on is "
+    "made), and an enforcing CNI beside one with its agent off on the same cluster",
+    AWS_EU,
+    {(CNP, "apps"), (WID, "apps"), (PIJ, "apps-cni-elsewhere"), (PIJ, "apps-agent-elsewhere"), (CNP, "twice")},
+)
+def p_red_eks_add_ons_by_name_elsewhere() -> None:
+    _named_eks("apps")
+    aws.eks.Addon(
+        "apps-cni-elsewhere",
+        cluster_name="apps",
+        addon_name="vpc-cni",
+        region="us-east-1",
+        configuration_values=ENFORCING,
+    )
+    aws.eks.Addon("apps-agent-elsewhere", cluster_name="apps", addon_name="eks-pod-identity-agent", region="us-east-1")
+    twice = _named_eks("twice")
+    aws.eks.Addon("twice-pod-identity", cluster_name=twice.name, addon_name="eks-pod-identity-agent")
+    off = aws.eks.Addon(
+        "twice-cni-off",
+        cluster_name=twice.name,
+        addon_name="vpc-cni",
+        configuration_values=json.dumps({"enableNetworkPolicy": "false"}),
+    )
+    aws.eks.Addon(
+        "twice-cni-on",
+        cluster_name=twice.name,
+        addon_name="vpc-cni",
+        configuration_values=ENFORCING,
+        opts=pulumi.ResourceOptions(depends_on=[off]),
+    )
+
+
+@program(
+    "a CNI add-on whose cluster name is made from a named cluster's outputs, not its name: it cannot be "
+    "verified before apply, never taken as the cluster's",
+    AWS_EU,
+    {(f"{CNP} (advisory)", "")},
+)
+def p_red_eks_cni_on_a_name_made_from_the_cluster() -> None:
+    cluster = _named_eks("apps")
+    aws.eks.Addon("apps-pod-identity", cluster_name=cluster.name, addon_name="eks-pod-identity-agent")
+    aws.eks.Addon(
+        "apps-cni",
+        cluster_name=pulumi.Output.all(cluster.name, cluster.arn).apply(lambda a: "legacy"),
+        addon_name="vpc-cni",
+        configuration_values=ENFORCING,
+    )
+
+
 @program(
     "a node group on an external template whose version comes from ours; an ASG override on it; a "
     "pod-identity add-on and an enforcing CNI add-on on another cluster",

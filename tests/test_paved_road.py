@@ -363,8 +363,34 @@ def test_every_bad_choice_is_reported_at_once_with_what_the_substrate_offers() -
         messages[f"{base}.metrics"] == "'cert-manager' is certificates, not resource metrics; aws offers metrics-server"
     )
     assert messages[f"{base}.loadBalancerAddresses"] == (
-        "only MetalLB (bare metal) takes addresses; this cluster's load balancers are aws-load-balancer-controller"
+        "only MetalLB (bare metal) takes addresses; aws clusters get load balancers from aws-load-balancer-controller"
     )
+
+
+def test_what_gke_runs_itself_cannot_be_turned_off_and_metallb_is_not_an_aws_choice() -> None:
+    env = stack_environment("eu-prod-gcp")
+    env["pools"][0]["clusters"][0]["addons"] = {"autoscaling": False, "metrics": False, "storage": False}
+    found = dict(problems(env))
+    base = "pools[0].clusters[0].addons"
+    assert found == {
+        f"{base}.autoscaling": "node autoscaling on gcp is GKE cluster autoscaler (node pool autoscaling), "
+        "which gcp runs itself: it cannot be turned off here",
+        f"{base}.metrics": "resource metrics on gcp is GKE's managed metrics-server, which gcp runs itself: "
+        "it cannot be turned off here",
+    }  # a default StorageClass is Strata's to leave out
+    aws = minimal_environment()
+    aws["pools"][0]["clusters"][0]["addons"] = {"loadBalancers": "metallb"}
+    assert problems(aws) == [
+        (f"{base}.loadBalancers", "'metallb' runs on bareMetal, not aws; aws offers aws-load-balancer-controller")
+    ]
+
+
+def test_a_wide_range_over_the_hosts_is_one_problem_naming_them() -> None:
+    env = stack_environment("fra-onprem")
+    env["pools"][0]["clusters"][0]["addons"]["loadBalancerAddresses"] = ["10.20.0.0/16"]
+    ((path, message),) = [(p, m) for p, m in problems(env) if "holds" in m]
+    assert path == "pools[0].clusters[0].addons.loadBalancerAddresses[0]"
+    assert message.startswith("holds the address of 14 host(s): fra-g01 (10.20.0.11), fra-g02 (10.20.0.12),")
 
 
 def test_true_is_not_a_choice() -> None:
@@ -383,7 +409,7 @@ def test_bare_metal_addresses_never_clash_and_an_air_gapped_site_keeps_its_mirro
     ml["addons"]["loadBalancerAddresses"] = ["10.20.9.8-10.20.9.20"]  # overlaps core's /28
     base = "pools[0].clusters"
     assert problems(env) == [
-        (f"{base}[0].addons.loadBalancerAddresses[1]", "holds host fra-g01's address 10.20.0.11"),
+        (f"{base}[0].addons.loadBalancerAddresses[1]", "holds the address of 1 host(s): fra-g01 (10.20.0.11)"),
         (
             f"{base}[0].addons.images",
             "an air-gapped site pulls every image from its mirror (registry.fra-dc1.corp:5000); it cannot go without",
@@ -429,7 +455,7 @@ def test_a_pinned_chart_that_does_not_run_on_the_version_is_refused_with_the_way
     assert found[0][1].startswith(
         "Envoy Gateway (Gateway API) v1.9.0 (the catalog's pin) runs on Kubernetes 1.33, 1.34, 1.35, 1.36, not 1.31"
     )
-    assert found[0][1].endswith("choose another version or set addons.ingress: false")
+    assert found[0][1].endswith("run another Kubernetes version or set addons.ingress: false")
 
 
 def plan_doc(env: dict[str, Any], run: OfflineRun | None = None) -> dict[str, Any]:

@@ -146,18 +146,36 @@ def pool_addon_problems(catalog: Catalog, pool: PoolPlan, pool_path: str) -> lis
                 ranges.append((f"{path}.addons.loadBalancerAddresses[{k}]", text, net))
     # Two clusters of a site handing out the same address, or a host's address, break both.
     hosts = pool.spec.substrate.bare_metal.hosts if pool.spec.substrate.bare_metal else ()
+    clashes: dict[str, tuple[str, str]] = {}
     for i, (where, text, net) in enumerate(ranges):
-        clash = next((w for w, _, other in ranges[:i] if net.overlaps(other)), None)
+        clash = next((w for w, _, other in ranges[:i] if w != where and net.overlaps(other)), None)
         if clash:
-            problems.append(Problem(where, f"overlaps {clash}: each address is handed out once", text))
-        for host in hosts:
-            try:
-                address = ipaddress.ip_address(host.address)
-            except ValueError:
-                continue
-            if address in net:
-                problems.append(Problem(where, f"holds host {host.name}'s address {host.address}", text))
+            clashes.setdefault(where, (clash, text))
+    for where, (clash, text) in clashes.items():
+        problems.append(Problem(where, f"overlaps {clash}: each address is handed out once", text))
+    for where, text, nets in _by_range(ranges):
+        held = [h for h in hosts if (a := _address(h.address)) is not None and any(a in n for n in nets)]
+        if held:
+            listed = ", ".join(f"{h.name} ({h.address})" for h in held[:5]) + (" ..." if len(held) > 5 else "")
+            problems.append(Problem(where, f"holds the address of {len(held)} host(s): {listed}", text))
     return problems
+
+
+def _address(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    try:
+        return ipaddress.ip_address(text)
+    except ValueError:
+        return None  # a DNS name: not compared
+
+
+def _by_range(
+    ranges: list[tuple[str, str, ipaddress.IPv4Network | ipaddress.IPv6Network]],
+) -> list[tuple[str, str, list[ipaddress.IPv4Network | ipaddress.IPv6Network]]]:
+    """The networks of each declared range together (a range of addresses is several networks)."""
+    out: dict[str, tuple[str, list[ipaddress.IPv4Network | ipaddress.IPv6Network]]] = {}
+    for where, text, net in ranges:
+        out.setdefault(where, (text, []))[1].append(net)
+    return [(where, text, nets) for where, (text, nets) in out.items()]
 
 
 def _networks(text: str) -> Iterator[ipaddress.IPv4Network | ipaddress.IPv6Network]:
@@ -179,8 +197,19 @@ def cluster_addon_problems(catalog: Catalog, pool: PoolPlan, cluster: ClusterPla
         here = f"{path}.addons.{need.name}"
         offered = road.offered(need.name, substrate)
         if given is False:
+            default = road.addons.get(need.defaults.get(substrate, ""))
+            provided = default.offers.get(substrate) if default else None
             if need.required:
                 problems.append(Problem(here, f"{need.label} cannot be turned off: {need.required}", False))
+            elif default is not None and provided is not None and provided.install == "managed":
+                problems.append(
+                    Problem(
+                        here,
+                        f"{need.label} on {substrate} is {default.label}, which {substrate} runs itself: "
+                        "it cannot be turned off here",
+                        False,
+                    )
+                )
             elif need.name == "images" and registry:
                 problems.append(
                     Problem(
@@ -212,20 +241,27 @@ def cluster_addon_problems(catalog: Catalog, pool: PoolPlan, cluster: ClusterPla
             )
     lb = next((a for a in resolve(catalog, substrate, cluster.spec, registry) if a.need == "loadBalancers"), None)
     metallb = lb is not None and lb.name == "metallb"
-    if spec.load_balancers == "metallb" and not spec.load_balancer_addresses:
+    metallb_offered = substrate in road.addons["metallb"].offers
+    if spec.load_balancers == "metallb" and metallb_offered and not spec.load_balancer_addresses:
         problems.append(
             Problem(
                 f"{path}.addons.loadBalancerAddresses",
                 "MetalLB hands out addresses from the site's network: list the CIDR blocks or ranges "
                 "(10.20.9.0/28, 10.20.9.10-10.20.9.30) reserved for this cluster's load balancers",
+                [],
             )
         )
     if spec.load_balancer_addresses and not metallb:
+        if not metallb_offered:
+            why = f"{substrate} clusters get load balancers from {road.needs['loadBalancers'].defaults[substrate]}"
+        elif spec.load_balancers is False:
+            why = "this cluster's load balancers are turned off"
+        else:
+            why = f"this cluster's load balancers are {spec.load_balancers}"
         problems.append(
             Problem(
                 f"{path}.addons.loadBalancerAddresses",
-                f"only MetalLB (bare metal) takes addresses; this cluster's load balancers are "
-                f"{lb.name if lb else 'off'}",
+                f"only MetalLB (bare metal) takes addresses; {why}",
                 list(spec.load_balancer_addresses),
             )
         )
@@ -245,7 +281,7 @@ def cluster_addon_problems(catalog: Catalog, pool: PoolPlan, cluster: ClusterPla
                     where,
                     f"{added.addon.label} {chart.version} (the catalog's pin) runs on Kubernetes "
                     f"{', '.join(supported)}, not {cluster.version} ({chart.source}); "
-                    f"choose another version or set addons.{added.need}: false",
+                    f"run another Kubernetes version or set addons.{added.need}: false",
                     added.name if added.choice == "chosen" else cluster.version,
                 )
             )

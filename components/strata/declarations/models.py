@@ -714,8 +714,9 @@ def _choices_of(need: str) -> Callable[[dict[str, Any]], None]:
     """The JSON Schema of a need's choice: ``false`` or a name the catalog has for that need."""
 
     def extra(schema: dict[str, Any]) -> None:
-        names = sorted(a.name for a in load_catalog().paved_road.addons.values() if a.need == need)
-        schema["enum"] = [False, *names]
+        road = load_catalog().paved_road
+        names = sorted(a.name for a in road.addons.values() if a.need == need)
+        schema["enum"] = names if road.needs[need].required else [False, *names]
 
     return extra
 

@@ -130,7 +130,7 @@ def _type_text(node: dict[str, Any], paths: dict[str, str]) -> str:
         elif branch.get("type") == "array":
             parts.append(f"list of {_type_text(branch.get('items', {}), paths)}")
         elif "enum" in branch and len(branch["enum"]) <= 4:
-            parts.append(" \\| ".join(f"`{v}`" for v in branch["enum"]))
+            parts.append(" \\| ".join(f"`{_shown(v)}`" for v in branch["enum"]))
         else:
             kind = branch.get("type", "any")
             parts.append(" or ".join(kind) if isinstance(kind, list) else str(kind))
@@ -142,7 +142,7 @@ def _allowed_text(node: dict[str, Any]) -> str:
     for branch in _branches(node):
         target = branch.get("items", branch) if branch.get("type") == "array" else branch
         if "enum" in target and len(target["enum"]) > 4:
-            out.append("one of " + ", ".join(f"`{v}`" for v in target["enum"]))
+            out.append("one of " + ", ".join(f"`{_shown(v)}`" for v in target["enum"]))
         if "pattern" in target:
             out.append(f"matches `{target['pattern']}`")
         if "maxLength" in target:
@@ -224,3 +224,8 @@ def reference_markdown(schema: dict[str, Any] | None = None) -> str:
             meaning = prop.get("description", "").replace("\n\n", " ")
             lines.append(f"| `{key}` | {_type_text(prop, paths)} | {need} | {_allowed_text(prop) or '—'} | {meaning} |")
     return "\n".join(lines).replace("|  |", "| |") + "\n"
+
+
+def _shown(value: object) -> str:
+    """An enum value as the stack file spells it (``false``, not Python's ``False``)."""
+    return value if isinstance(value, str) else json.dumps(value)

@@ -6,9 +6,11 @@ spelled: Dataplane V2 with ``networkPolicy: {enabled: false}`` (the only form GK
 is compliant.
 
 EKS enforces it through the VPC CNI's network policy agent: the program must install the
-``vpc-cni`` EKS add-on on the cluster with ``enableNetworkPolicy`` on in its configuration (the
-paved road does). An EKS cluster without it, or with it off, is a violation; a configuration
-unknown until apply cannot be verified. A cluster whose CNI is managed outside the program (another
+``vpc-cni`` EKS add-on on the cluster (same provider, same region, the cluster's name: see
+:mod:`strata.policy.eks`) with ``enableNetworkPolicy`` on in its configuration (the paved road
+does). An EKS cluster without it, or with any such add-on off, is a violation; a configuration or
+a cluster name unknown until apply cannot be verified. Turning the agent off inside the cluster
+(the CNI's ConfigMap) is not judged. A cluster whose CNI is managed outside the program (another
 CNI from a Helm chart, the add-on made by hand) is flagged too: lower the rule in policy config for
 such a stack. Bare-metal clusters are not judged: RKE2's CNI (Canal or Cilium, both enforcing) is
 set in its install settings, which are secret.
@@ -57,8 +59,8 @@ def _enforces(addon: PolicyResource) -> bool:
         return False
     try:
         values = json.loads(config)
-    except json.JSONDecodeError:
-        return False  # not JSON: EKS refuses it, and it is not an enforcing configuration
+    except (ValueError, RecursionError):
+        return False  # not JSON Strata can read (EKS takes JSON): not an enforcing configuration
     setting = values.get("enableNetworkPolicy") if isinstance(values, dict) else None
     return setting is True or (isinstance(setting, str) and setting.strip().lower() == "true")
 
@@ -71,20 +73,23 @@ def check(args: StackValidationArgs, report: ReportViolation) -> None:
         if r.resource_type == "gcp:container/cluster:Cluster":
             _gke(r, report)
         elif r.resource_type == EKS_CLUSTER:
-            found = cnis.get(r.urn, [])
-            if not found:
+            found, pending = cnis.on.get(r.urn, []), cnis.pending.get(r.urn, [])
+            if not found and not pending:
                 report(
                     "NetworkPolicy is not enforced: no vpc-cni EKS add-on with enableNetworkPolicy is installed "
-                    'on this cluster (aws.eks.Addon addon_name "vpc-cni", configuration_values '
-                    '{"enableNetworkPolicy": "true"})',
+                    'on this cluster (aws.eks.Addon addon_name "vpc-cni", cluster_name the cluster\'s name, '
+                    'made through the same provider, configuration_values {"enableNetworkPolicy": "true"})',
                     r.urn,
                 )
-            elif not any(_enforces(a) for a in found):
+            elif not all(_enforces(a) for a in found):
+                # EKS keeps one add-on of a name per cluster: each one made must enforce.
                 report(
                     "NetworkPolicy is not enforced: the vpc-cni add-on's configurationValues do not set "
                     'enableNetworkPolicy to "true"',
                     r.urn,
                 )
+            elif pending:
+                raise UnknownValueError(UNKNOWN_STRING_VALUE, ["clusterName"])
 
     judge_each(resources, report, judge)
 

@@ -29,14 +29,15 @@ _DEFAULT_COMPUTE_SA = "-compute@developer.gserviceaccount.com"
 SERVICE_ACCOUNT = "gcp:serviceaccount/account:Account"
 
 
-def _identity_wiring(resources: list[PolicyResource]) -> set[str]:
+def _identity_wiring(resources: list[PolicyResource]) -> tuple[set[str], set[str]]:
     """URNs of EKS clusters an OIDC provider is made for (its ``url`` is the cluster's issuer) or
-    the Pod Identity agent add-on is installed on."""
-    wired = set(addons_by_cluster(resources, "eks-pod-identity-agent"))
+    the Pod Identity agent add-on is installed on; and those the agent may be on (pending)."""
+    agents = addons_by_cluster(resources, "eks-pod-identity-agent")
+    wired = set(agents.on)
     for r in resources:
         if r.resource_type == "aws:iam/openIdConnectProvider:OpenIdConnectProvider":
             wired.update(d.urn for d in r.property_dependencies.get("url", []) if d.resource_type == EKS_CLUSTER)
-    return wired
+    return wired, set(agents.pending)
 
 
 def _node_account(r: PolicyResource, where: str, node_config: Mapping[str, Any] | None, key: str) -> str | None:
@@ -55,10 +56,12 @@ def _node_account(r: PolicyResource, where: str, node_config: Mapping[str, Any] 
 
 def check(args: StackValidationArgs, report: ReportViolation) -> None:
     resources = list(args.resources)
-    wired = _identity_wiring(resources)
+    wired, pending = _identity_wiring(resources)
 
     def judge(r: PolicyResource) -> None:
         if r.resource_type == "aws:eks/cluster:Cluster" and r.urn not in wired:
+            if r.urn in pending:
+                raise UnknownValueError(UNKNOWN_STRING_VALUE, ["clusterName"])
             report("EKS cluster has neither an IAM OIDC provider (IRSA) nor the Pod Identity agent", r.urn)
         elif r.resource_type == "gcp:container/cluster:Cluster":
             autopilot = flag(r.props, "enableAutopilot") is True
