@@ -68,6 +68,10 @@ def chart_values(
     return merge(addon.values, *images, *tags, driver_values)
 
 
+def _after(on_cluster: pulumi.ResourceOptions, after: Sequence[pulumi.Resource]) -> pulumi.ResourceOptions:
+    return pulumi.ResourceOptions.merge(on_cluster, pulumi.ResourceOptions(depends_on=list(after)))
+
+
 def _pod_security(level: str) -> dict[str, str]:
     # Enforce what the add-on needs; warn and audit against restricted, so the gap stays visible.
     return {
@@ -129,7 +133,7 @@ class PavedRoad(pulumi.ComponentResource):
                     kind="GatewayClass",
                     metadata=ObjectMetaArgs(name=GATEWAY_CLASS, labels={MANAGED_BY_LABEL: "strata"}),
                     spec={"controllerName": ENVOY_GATEWAY_CONTROLLER},
-                    opts=pulumi.ResourceOptions.merge(on_cluster, pulumi.ResourceOptions(depends_on=after)),
+                    opts=_after(on_cluster, after),
                 )
         self.register_outputs(
             {
@@ -171,7 +175,7 @@ class PavedRoad(pulumi.ComponentResource):
             values=chart_values(addon, cluster.facts.version, substrate.mirrors, binding.values if binding else {}),
             atomic=True,
             cleanup_on_fail=True,
-            opts=pulumi.ResourceOptions.merge(on_cluster, pulumi.ResourceOptions(depends_on=after)),
+            opts=_after(on_cluster, after),
         )
 
     def _storage_class(
@@ -199,7 +203,7 @@ class PavedRoad(pulumi.ComponentResource):
             reclaim_policy="Delete",
             volume_binding_mode="WaitForFirstConsumer",
             allow_volume_expansion=facts.expandable,
-            opts=pulumi.ResourceOptions.merge(on_cluster, pulumi.ResourceOptions(depends_on=after)),
+            opts=_after(on_cluster, after),
         )
 
     def _address_pool(
@@ -210,7 +214,7 @@ class PavedRoad(pulumi.ComponentResource):
         after: list[pulumi.Resource],
         on_cluster: pulumi.ResourceOptions,
     ) -> None:
-        opts = pulumi.ResourceOptions.merge(on_cluster, pulumi.ResourceOptions(depends_on=after))
+        opts = _after(on_cluster, after)
         pool = CustomResource(
             f"{name}-address-pool",
             api_version=METALLB_API,

@@ -100,16 +100,19 @@ class GcpDriver:
         project_info = organizations.get_project_output(
             project_id=project, opts=pulumi.InvokeOutputOptions(parent=parent)
         )
+
+        def key_user(suffix: str, agent: str) -> kms.CryptoKeyIAMMember:
+            """Let a Google service agent of the project (``service-<number>@<agent>``) use the key."""
+            return kms.CryptoKeyIAMMember(
+                f"{name}-key-{suffix}",
+                crypto_key_id=key.id,
+                role="roles/cloudkms.cryptoKeyEncrypterDecrypter",
+                member=project_info.number.apply(lambda n: f"serviceAccount:service-{n}@{agent}"),
+                opts=opts,
+            )
+
         # GKE's service agent encrypts Kubernetes secrets with the pool key.
-        key_grant = kms.CryptoKeyIAMMember(
-            f"{name}-key-gke",
-            crypto_key_id=key.id,
-            role="roles/cloudkms.cryptoKeyEncrypterDecrypter",
-            member=project_info.number.apply(
-                lambda n: f"serviceAccount:service-{n}@container-engine-robot.iam.gserviceaccount.com"
-            ),
-            opts=opts,
-        )
+        key_grant = key_user("gke", "container-engine-robot.iam.gserviceaccount.com")
         account = serviceaccount.Account(
             f"{name}-nodes",
             project=project,
@@ -136,17 +139,7 @@ class GcpDriver:
         if "pd-csi" in chosen:
             # The default StorageClass encrypts disks with the pool key (CMEK): Compute Engine's
             # service agent creates them, so it uses the key.
-            disk_grants.append(
-                kms.CryptoKeyIAMMember(
-                    f"{name}-key-disks",
-                    crypto_key_id=key.id,
-                    role="roles/cloudkms.cryptoKeyEncrypterDecrypter",
-                    member=project_info.number.apply(
-                        lambda n: f"serviceAccount:service-{n}@compute-system.iam.gserviceaccount.com"
-                    ),
-                    opts=opts,
-                )
-            )
+            disk_grants.append(key_user("disks", "compute-system.iam.gserviceaccount.com"))
         mirrors: dict[str, pulumi.Input[str]] = {}
         if "artifact-registry-remote" in chosen:
             prefix = naming.cache_prefix(ownership.environment, name)
