@@ -129,6 +129,7 @@ def test_a_broken_cluster_still_has_its_names_version_and_references_judged() ->
         f"{c1}.tenants[1].name",
         f"{c1}.frameworks[0].kafka.tenant",
         f"{c1}.frameworks[1].name",
+        f"{c1}.frameworks[2].elasticsearch.tenant",  # its tenant quants was renamed
         f"{c1}.apiEndpoint.publicAccessCidrs[0]",
     ]
 
@@ -544,14 +545,15 @@ def test_references_with_tenants_of_one_name() -> None:
     """Two tenants named alike (a problem of its own): a data class either declares is no problem."""
     env = minimal_environment()
     cluster = env["pools"][0]["clusters"][0]
-    quota = {"cpu": 1, "memoryGib": 1}
+    quota = {"cpu": 4, "memoryGib": 8}
     cluster["tenants"] = [
         {"name": "risk", "dataClasses": ["internal"], "quota": quota},
         {"name": "risk", "dataClasses": ["pci"], "quota": quota},
     ]
+    small = {"cpu": 0.5, "memoryGib": 1}  # within either tenant's quota
     cluster["frameworks"] = [
-        {"kafka": {"name": "events", "tenant": "risk", "dataClass": "pci"}},
-        {"spark": {"name": "batch", "tenant": "risk", "dataClass": "public"}},
+        {"kafka": {"name": "events", "tenant": "risk", "dataClass": "pci", "brokers": 1, "size": small}},
+        {"spark": {"name": "batch", "tenant": "risk", "dataClass": "public", "executors": 1, "size": small}},
     ]
     err = _problems(env)
     assert [p.path for p in err.problems] == [f"{C0}.tenants[1].name", f"{C0}.frameworks[1].spark.dataClass"]

@@ -485,4 +485,4 @@ def test_a_bare_metal_shortage_shows_its_values_as_json(tmp_path: Path) -> None:
     assert result.exit_code == 2
     assert f'{C0}.controlPlane: {{"ha": true}} — cluster ' in result.stderr
     assert f'{NP0}: {{"vcpus": 4, "memoryGib": 16.0, "gpus": 0}} — cluster ' in result.stderr
-    assert "Not checked yet: capacity, host assignment, names, sizes, tenancy and add-ons" in result.stderr
+    assert "Not checked yet: capacity, host assignment, names, sizes, tenancy, add-ons and frameworks" in result.stderr

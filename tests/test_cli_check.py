@@ -83,7 +83,7 @@ def test_a_clean_check_says_which_policies_ran_with_which_config() -> None:
         lines
     )
     assert "  mandatory  workload-identity                       (no settings)" in lines
-    assert lines[17:] == ["eu-prod: 146 resources, 0 mandatory and 0 advisory violation(s)."]
+    assert lines[17:] == ["eu-prod: 167 resources, 0 mandatory and 0 advisory violation(s)."]
 
 
 def test_eu_environment_with_a_pool_in_us_east_1(tmp_path: Path) -> None:
@@ -309,13 +309,16 @@ def test_a_team_project_is_checked_by_running_its_own_program(tmp_path: Path) ->
 
 def test_a_personal_eu_tenant_moved_to_a_us_pool_fails_residency(tmp_path: Path) -> None:
     """A copy of eu-prod whose environment may also be in the US: its personal-eu tenant, moved
-    to a cluster of a US pool, is the one thing the pack flags."""
+    with its personal-eu Kafka (and Spark) to a cluster of a US pool, is the one thing the pack
+    flags: the tenant's objects and the frameworks' custom resources, nothing else."""
     env = stack_environment("eu-prod")
     env["jurisdiction"] = ["eu", "us"]
     analytics = env["pools"][0]["clusters"][1]
     risk = next(t for t in analytics["tenants"] if t["name"] == "risk")
     analytics["tenants"].remove(risk)
-    analytics["frameworks"] = []
+    moved = [f for f in analytics["frameworks"] if next(iter(f.values()))["tenant"] == "risk"]
+    analytics["frameworks"] = [f for f in analytics["frameworks"] if f not in moved]  # quants' Elasticsearch stays
+    assert [next(iter(f)) for f in moved] == ["kafka", "spark"]
     env["pools"].append(
         {
             "name": "us-core",
@@ -327,6 +330,7 @@ def test_a_personal_eu_tenant_moved_to_a_us_pool_fails_residency(tmp_path: Path)
                     "version": "1.36",
                     "nodePools": [{"name": "general", "machine": {"vcpus": 16, "memoryGib": 64}, "min": 3, "max": 6}],
                     "tenants": [risk],
+                    "frameworks": moved,
                 }
             ],
         }
@@ -335,10 +339,11 @@ def test_a_personal_eu_tenant_moved_to_a_us_pool_fails_residency(tmp_path: Path)
     assert code == 1
     assert {p for p, _ in _rules(doc)} == {"data-class-residency"}
     flagged = {n for _, n in _rules(doc)}
-    assert "us-analytics-risk-namespace" in flagged
-    assert all(n.startswith("us-analytics-risk-") for n in flagged), flagged
-    message = next(v["message"] for v in doc["violations"] if v["urn"].endswith("::us-analytics-risk-namespace"))
-    assert "personal-eu" in message and "US" in message
+    assert {"us-analytics-risk-namespace", "us-analytics-events-kafka", "us-analytics-events-pool"} <= flagged
+    assert all(n.startswith(("us-analytics-risk-", "us-analytics-events-", "us-analytics-batch-")) for n in flagged)
+    for name in ("us-analytics-risk-namespace", "us-analytics-events-kafka"):
+        message = next(v["message"] for v in doc["violations"] if v["urn"].endswith(f"::{name}"))
+        assert "personal-eu" in message and "US" in message
 
 
 def test_a_pci_tenant_on_a_namespace_fails_isolation(tmp_path: Path) -> None:

@@ -81,6 +81,7 @@ def test_json_plan_of_eu_prod() -> None:
             "isolation": "dedicated",
             "runtime": "default",
             "quota": None,  # the whole cluster is its own
+            "frameworks": [],
             "groups": ["cards-devs"],
             "dataClasses": ["pci"],
             "built": True,
@@ -92,6 +93,7 @@ def test_json_plan_of_eu_prod() -> None:
             "isolation": "namespace",
             "runtime": "default",
             "quota": {"cpu": 64.0, "memoryGib": 256.0},
+            "frameworks": ["events", "batch"],
             "groups": ["risk-devs"],
             "dataClasses": ["personal-eu"],
             "built": True,
@@ -102,16 +104,29 @@ def test_json_plan_of_eu_prod() -> None:
             "runtime": "kata",
             "version": "1.36",  # unset in the stack file: the host's
             "quota": {"cpu": 32.0, "memoryGib": 128.0},
+            "frameworks": ["search"],
             "groups": ["quants-devs"],
             "dataClasses": ["internal"],
             "built": True,
         },
     ]
-    assert [(f["kind"], f["built"]) for f in clusters["analytics"]["frameworks"]] == [
-        ("kafka", False),
-        ("spark", False),
+    frameworks = {f["name"]: f for f in clusters["analytics"]["frameworks"]}
+    assert [(f["kind"], f["tenant"], f["built"]) for f in frameworks.values()] == [
+        ("kafka", "risk", True),
+        ("spark", "risk", True),
+        ("elasticsearch", "quants", True),
     ]
-    assert doc["notBuilt"] == {"frameworks": 2, "note": doc["notBuilt"]["note"]}
+    kafka = frameworks["events"]
+    # 3 brokers of the default size (2 vCPU, 8 GiB) and the entity operator (0.5, 1); 500 GiB each
+    assert kafka["draws"] == {"cpu": 6.5, "memoryGib": 25, "storageGib": 1500}
+    assert kafka["members"] == {"brokers": 3} and kafka["runsIn"] == "cluster analytics"
+    assert kafka["operator"] == {"chart": "strimzi-kafka-operator", "version": "1.2.0", "licence": "Apache-2.0"}
+    # its share of the cluster: the larger of 6.5 of 352 vCPU and 25 of 1408 GiB, times the cluster's cost
+    analytics_cost = clusters["analytics"]["cost"]
+    assert kafka["cost"]["atMax"] == pytest.approx(analytics_cost["atMax"] * 6.5 / 352, abs=0.01)
+    search = frameworks["search"]
+    assert search["runsIn"] == "virtual cluster analytics/quants" and search["draws"]["cpu"] == 6
+    assert search["operator"]["licence"] == "Elastic-2.0"
     assert doc["resourcesByType"]["aws:eks/cluster:Cluster"] == 2
     # one space per tenant, the guard rails once on the cluster with shared tenants, one virtual cluster
     assert doc["resourcesByType"]["strata:tenancy:TenantSpace"] == 3
@@ -132,7 +147,11 @@ def test_text_plan_shows_the_tree_ledger_and_what_is_not_built() -> None:
     assert "tenant cards: dedicated · quota the whole cluster · pci · groups cards-devs" in text
     tenant_lines = [line for line in text.splitlines() if "── tenant " in line]
     assert len(tenant_lines) == 3 and not any("not built" in line for line in tenant_lines)  # tenants are built
-    assert "kafka events for tenant risk — declared, not built yet" in text
+    assert (
+        "kafka events for tenant risk (cluster analytics): 3 brokers × 2 vCPU, 8 GiB · draws 6.5 vCPU, 25 GiB, "
+        "1500 GiB storage of its quota · $"
+    ) in text
+    assert "elasticsearch search for tenant quants (virtual cluster analytics/quants)" in text
     assert re.search(r"\d+ resources to create", text)
     assert BASIS in text
 
@@ -141,7 +160,10 @@ def test_markdown_plan() -> None:
     md = _plan("eu-prod-gcp", "--format", "markdown")["text"]
     assert md.startswith("## Strata plan: `eu-prod-gcp`\n")  # its own name, not eu-prod's
     assert "| eu-core | gcp europe-west3 (DE) | payments | 1.35 (supported) |" in md
-    assert "\n2 framework(s) declared and validated; not built yet" in md  # tenants are built: not counted
+    assert (
+        "| analytics | kafka events | risk | cluster analytics | strimzi-kafka-operator 1.2.0 | "
+        "3 brokers × 2 vCPU, 8 GiB | 6.5 / 25 / 1500 |"
+    ) in md
     # every node pool with the machine asked, GPUs included
     assert (
         "| general: 3–12 × n2-standard-16 (16 vCPU/64 GiB asked); gpu: 0–4 × g2-standard-16 "
@@ -227,7 +249,7 @@ def test_bare_metal_shows_free_hosts_and_does_not_price_owned_hardware() -> None
         "Strata estimates cloud pools only, at list price."
     )
     md = _plan("fra-onprem", "--format", "markdown")["text"]
-    assert "· 94 resources · cost not estimated (owned hardware)\n" in md
+    assert "· 132 resources · cost not estimated (owned hardware)\n" in md
     assert "| fra-dc1 | bareMetal site fra-dc1 (DE) | core | 1.35 (supported) |" in md
     assert "| 224 / 896 / 0 | not estimated (owned hardware) |" in md
     assert "\nPool **fra-dc1** free hosts (1): fra-m04 — 64 vCPU, 512 GiB, 0 GPU in total.\n" in md
@@ -295,7 +317,7 @@ def test_swapping_the_substrate_keeps_the_declaration_and_plan_shape() -> None:
                         c["version"],
                         c["versionStage"],
                         [{k: v for k, v in t.items() if k != "runtime"} for t in c["tenants"]],
-                        c["frameworks"],
+                        [{k: v for k, v in f.items() if k != "cost"} for f in c["frameworks"]],
                         [
                             (n["name"], n["machine"], n["min"], n["max"])
                             for n in c["nodePools"]
@@ -379,15 +401,15 @@ def test_every_custom_resource_in_the_preview_names_its_provider(stack: str) -> 
     custom = [s for s in doc["steps"] if s["newState"]["custom"] and "pulumi:providers:" not in s["newState"]["type"]]
     assert assert_provider_references(doc) == len(custom) > 10
     # every cluster's explicit Kubernetes provider is in the document, under its cluster, and so is
-    # every virtual cluster's (the eu-prod stacks' tenant quants), under its VirtualCluster
+    # every virtual cluster's (tenant quants of the eu-prod stacks, search of fra-onprem), under its VirtualCluster
     k8s_providers = [s["newState"] for s in doc["steps"] if s["newState"]["type"] == "pulumi:providers:kubernetes"]
     clusters = [p for p in k8s_providers if p["parent"].split("::")[-2].endswith("strata:cluster:KubernetesCluster")]
     virtual = [p for p in k8s_providers if p["parent"].split("::")[-2].endswith("strata:tenancy:VirtualCluster")]
     assert len(clusters) == 2
-    assert len(virtual) == (0 if stack == "fra-onprem" else 1)
+    assert len(virtual) == 1
     assert len(k8s_providers) == len(clusters) + len(virtual)
     for p in virtual:
-        assert p["parent"].endswith("::analytics-quants-vcluster")
+        assert p["parent"].endswith("::ml-search-vcluster" if stack == "fra-onprem" else "::analytics-quants-vcluster")
         assert "strata:cluster:KubernetesCluster$strata:tenancy:TenantSpace$" in p["parent"]  # in its host
 
 

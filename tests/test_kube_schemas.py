@@ -32,9 +32,21 @@ def kata_on_bare_metal() -> dict[str, Any]:
     ml = env["pools"][0]["clusters"][1]
     ml["nodePools"][0]["runtime"] = "kata"
     ml["tenants"] = [
-        {"name": "research", "isolation": "namespace", "runtime": "kata", "quota": {"cpu": 96, "memoryGib": 768}},
+        {
+            "name": "research",
+            "isolation": "namespace",
+            "runtime": "kata",
+            "quota": {"cpu": 96, "memoryGib": 768},
+            "dataClasses": ["internal"],
+        },
         {"name": "labs", "isolation": "virtual", "version": "1.35", "quota": {"cpu": 8, "memoryGib": 32}},
     ]
+    # The example's frameworks: research's stay, search's Elasticsearch moves into labs's virtual cluster.
+    for f in ml["frameworks"]:
+        for spec in f.values():
+            if spec["tenant"] == "search":
+                spec["tenant"] = "labs"
+                spec.pop("dataClass", None)
     return env
 
 
@@ -49,7 +61,15 @@ def rendered(request: pytest.FixtureRequest) -> tuple[dict[str, Any], OfflineRun
 
 
 def versions(env: dict[str, Any]) -> dict[str, str]:
-    return {f"strata/{env['name']}/{c['name']}": c["version"] for p in env["pools"] for c in p["clusters"]}
+    """Each cluster's version by its provider's identifier, virtual clusters' included."""
+    out = {}
+    for p in env["pools"]:
+        for c in p["clusters"]:
+            out[f"strata/{env['name']}/{c['name']}"] = c["version"]
+            for t in c.get("tenants", []):
+                if t.get("isolation") == "virtual":
+                    out[f"strata/{env['name']}/{c['name']}/{t['name']}"] = t.get("version") or c["version"]
+    return out
 
 
 CRD_SCHEMAS = Path(__file__).parent / "crd_schemas"
@@ -74,7 +94,7 @@ def custom_resource_schemas() -> dict[tuple[str, str], dict[str, Any]]:
     """``(apiVersion, kind)`` → the strict schema of the pinned CRD."""
     out = {}
     for path in sorted(CRD_SCHEMAS.glob("*.yaml")):
-        doc = yaml.safe_load(path.read_text())
+        doc = yaml.load(path.read_text(), Loader=yaml.CSafeLoader)
         schema = strict(doc["schema"])
         schema["properties"].update(
             {"apiVersion": {"type": "string"}, "kind": {"type": "string"}, "metadata": {"type": "object"}}
@@ -97,14 +117,22 @@ def validate(manifest: dict[str, Any], version: str) -> None:
 
 def test_custom_resource_schemas_are_the_pinned_upstream_ones() -> None:
     """Each CRD schema names its source at the version the catalog pins, and the check can fail."""
-    docs = {p.name: yaml.safe_load(p.read_text()) for p in CRD_SCHEMAS.glob("*.yaml")}
+    docs = {p.name: yaml.load(p.read_text(), Loader=yaml.CSafeLoader) for p in CRD_SCHEMAS.glob("*.yaml")}
     metallb = load_catalog().paved_road.addons["metallb"].chart
     assert metallb is not None
+    frameworks = load_catalog().frameworks
     assert {d["source"].split(",")[0] for d in docs.values()} == {
         f"metallb/metallb tag v{metallb.version}",
         "kubernetes-sigs/gateway-api tag v1.6.1",  # what Envoy Gateway v1.9.0's chart installs
+        f"strimzi/strimzi-kafka-operator tag {frameworks['kafka'].chart.version}",
+        f"apache/flink-kubernetes-operator tag release-{frameworks['flink'].chart.version}",
+        f"elastic/cloud-on-k8s tag v{frameworks['elasticsearch'].chart.version}",
     }
-    assert {d["licence"] for d in docs.values()} == {"Apache-2.0"}
+    # Each framework's custom resource has its schema, under the licence the catalog records.
+    by_kind = {(d["group"] + "/" + d["version"], d["kind"]): d["licence"] for d in docs.values()}
+    for kind, f in frameworks.items():
+        if kind != "spark":  # Strata renders no SparkApplication: teams submit their own
+            assert by_kind[(f.api_version, f.resource_kind)] == f.chart.licence
     pool = {"apiVersion": "metallb.io/v1beta1", "kind": "IPAddressPool", "metadata": {"name": "p"}}
     validate({**pool, "spec": {"addresses": ["10.0.0.0/28"]}}, "1.36")
     for bad in ({"spec": {}}, {"spec": {"addresses": ["10.0.0.0/28"], "adresses": []}}, {"spec": {"addresses": "x"}}):

@@ -163,7 +163,9 @@ def test_tenant_quotas_and_framework_members_within_the_cluster(tmp_path: Path) 
         {"name": "risk", "dataClasses": ["internal"], "quota": {"cpu": 10, "memoryGib": 40}},
         {"name": "ops", "dataClasses": ["internal"], "quota": {"cpu": 6, "memoryGib": 24.5}},
     ]
-    cluster["frameworks"] = [{"kafka": {"name": "events", "tenant": "risk", "brokers": 5}}]
+    # 5 brokers × (1 vCPU, 4 GiB) + the entity operator's 0.5, 1: within risk's quota.
+    small = {"cpu": 1, "memoryGib": 4}
+    cluster["frameworks"] = [{"kafka": {"name": "events", "tenant": "risk", "brokers": 5, "size": small}}]
     problems = {p["path"]: p["message"] for p in _problems(env, tmp_path)}
     assert set(problems) == {"pools[0].clusters[0].tenants", "pools[0].clusters[0].frameworks[0].kafka.brokers"}
     assert "memoryGib 64.5 > 64" in problems["pools[0].clusters[0].tenants"]

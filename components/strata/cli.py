@@ -55,6 +55,7 @@ from strata.report import (
     cost_sentence,
     free_hosts,
     isolation,
+    members,
     plan_document,
     plan_markdown,
     preview_document,
@@ -498,7 +499,14 @@ def _print_text(doc: dict[str, Any], console: Console) -> None:
                 groups = f" · groups {', '.join(t['groups'])}" if t["groups"] else ""
                 cl.add(f"tenant {t['name']}: {isolation(t)}{runtime} · quota {quota(t)} · {classes}{groups}")
             for f in c["frameworks"]:
-                cl.add(f"[yellow]{f['kind']} {f['name']} for tenant {f['tenant']} — declared, not built yet[/]")
+                d = f["draws"]
+                storage = f", {d['storageGib']:g} GiB storage" if d["storageGib"] else ""
+                fcost = f" · {_money(f['cost']['atMax'])}/month at max" if f["cost"]["estimated"] else ""
+                cl.add(
+                    f"{f['kind']} {f['name']} for tenant {f['tenant']} ({f['runsIn']}): {members(f)} · draws "
+                    f"{d['cpu']:g} vCPU, {d['memoryGib']:g} GiB{storage} of its quota{fcost} · "
+                    f"{f['operator']['chart']} {f['operator']['version']}"
+                )
             if c["addons"]:
                 off = "".join(f" · no {o['need']}" for o in c["addonsOff"])
                 cl.add(f"add-ons: {addon_list(c)}{off}")

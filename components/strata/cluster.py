@@ -11,6 +11,7 @@ from strata.catalog import load_catalog
 from strata.declarations.models import KubernetesClusterArgs
 from strata.drivers import ClusterInfra
 from strata.kube import ClusterFacts, ClusterHandle, PavedRoad, TenantSpace, build_tenants
+from strata.kube.frameworks import FrameworkInstance, build_frameworks
 from strata.kube.handle import cluster_provider
 from strata.labels import STRATA_PROPERTY
 from strata.paved_road import AddonPlan, cluster_addons
@@ -33,8 +34,8 @@ class KubernetesCluster(pulumi.ComponentResource):
     ``handle`` is what everything above the cluster is built on (:mod:`strata.kube`): its
     tenants (:class:`~strata.kube.TenantSpace`, and once per cluster with shared tenants the
     admission policies of :class:`~strata.kube.TenantGuardrails`) and its paved road
-    (:class:`~strata.kube.PavedRoad`: the add-ons of ``addons``) are built on it here. Frameworks
-    in the declaration are validated and listed by ``strata plan`` but are not built yet.
+    (:class:`~strata.kube.PavedRoad`: the add-ons of ``addons``) and its frameworks (their operators
+    and custom resources, :mod:`strata.kube.frameworks`) are built on it here.
     """
 
     kubeconfig: pulumi.Output[str]
@@ -79,6 +80,19 @@ class KubernetesCluster(pulumi.ComponentResource):
         )
         self.tenants: dict[str, TenantSpace] = build_tenants(
             self.handle, args.tenants, parent=self, after=self.paved_road.first
+        )
+        road = self.paved_road
+        self.frameworks: dict[str, FrameworkInstance] = build_frameworks(
+            self.handle,
+            args.frameworks,
+            self.tenants,
+            parent=self,
+            after=[
+                *(infra.substrate.nodes if infra.substrate else ()),
+                *road.first,
+                *([road.storage_class] if road.storage_class else []),
+            ],
+            cert_manager=road.releases.get("cert-manager"),
         )
         self.register_outputs(
             {

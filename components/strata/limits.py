@@ -1,16 +1,15 @@
 """Sizes a declaration may ask for: within what its provider gives and what its cluster has.
 
 Checked on the plan, before anything is registered, so that a node pool larger than a provider
-allows, a tenant quota larger than its cluster, or a framework with more members than its cluster
-has nodes is refused at plan time instead of at apply time (or, worse, after it). Provider limits
-are catalog data (``catalog/data/limits.yaml``) with their sources. Pure: no Pulumi.
+allows, or tenants' quotas larger than their cluster, are refused at plan time instead of at apply
+time (or, worse, after it). Provider limits are catalog data (``catalog/data/limits.yaml``) with
+their sources. Pure: no Pulumi.
 """
 
 from __future__ import annotations
 
 from strata.catalog import Catalog
 from strata.declarations.errors import Problem
-from strata.declarations.models import ElasticsearchSpec, KafkaSpec
 from strata.planner import ClusterPlan, EnvironmentPlan, PoolPlan
 
 _LABEL = {"aws": "EKS", "gcp": "GKE", "bareMetal": "RKE2"}
@@ -62,9 +61,8 @@ def provider_size_problems(catalog: Catalog, pool: PoolPlan, cluster: ClusterPla
 
 
 def cluster_share_problems(cluster: ClusterPlan, path: str) -> list[Problem]:
-    """Tenants' quotas within what the cluster's node pools give at max, and frameworks with no
-    more members than the cluster has nodes at max (each member on its own node, so that losing a
-    node loses one member)."""
+    """Tenants' quotas within what the cluster's node pools give at max (frameworks are judged
+    against their tenants' quotas in :mod:`strata.frameworks`)."""
     problems: list[Problem] = []
     spec = cluster.spec
     quotas = [t.quota for t in spec.tenants if t.quota is not None]
@@ -83,24 +81,6 @@ def cluster_share_problems(cluster: ClusterPlan, path: str) -> list[Problem]:
                 f"the tenants' quotas add up to more than the cluster's node pools give at max ({'; '.join(over)})",
             )
         )
-    nodes = sum(np.max for np in cluster.node_pools)
-    for k, fw in enumerate(spec.frameworks):
-        s = fw.spec
-        field, members = (
-            ("brokers", s.brokers)
-            if isinstance(s, KafkaSpec)
-            else ("nodes", s.nodes)
-            if isinstance(s, ElasticsearchSpec)
-            else ("", 0)
-        )
-        if members > nodes:
-            problems.append(
-                Problem(
-                    f"{path}.frameworks[{k}].{fw.kind}.{field}",
-                    f"more {field} than the cluster has nodes at max ({nodes}); each runs on a node of its own",
-                    members,
-                )
-            )
     return problems
 
 

@@ -12,13 +12,13 @@ from pulumi.output import Unknown
 from pulumi.runtime import rpc
 
 from strata.catalog import load_catalog
+from strata.frameworks import framework_cost, framework_draw
 from strata.offline import UNKNOWN, OfflineRun
 from strata.paved_road import ImagePull, cluster_addons, image_pull, site_registry
 from strata.planner import ClusterPlan, Cost, EnvironmentPlan, PoolPlan, Resources
 from strata.tenancy import tenancy_images
 
 SECRET = "[secret]"
-NOT_BUILT = "declared and validated; not built yet (frameworks arrive in a later release)"
 #: What a bare-metal pool's, cluster's and node pool's ``cost`` says instead of a price.
 OWNED_NOTE = "owned hardware: not estimated"
 
@@ -81,6 +81,43 @@ def _addons_doc(p: PoolPlan, c: ClusterPlan) -> dict[str, Any]:
     }
 
 
+def _frameworks_doc(p: PoolPlan, c: ClusterPlan, images: str | None) -> dict[str, Any]:
+    """The cluster's frameworks, each with its tenant, where it runs, its operator, what it draws
+    from the tenant's quota and its share of the cluster's cost; and the images they pull."""
+    catalog = load_catalog()
+    tenants = {t.name: t for t in c.spec.tenants}
+    mirror = site_registry(p)
+    out: list[dict[str, Any]] = []
+    pulls: dict[str, dict[str, Any]] = {}
+    for f in c.spec.frameworks:
+        facts = catalog.frameworks[f.kind]
+        tenant = tenants[f.spec.tenant]
+        draw = framework_draw(facts, f)
+        cost = framework_cost(c, draw, p.owned_hardware)
+        virtual = tenant.isolation == "virtual"
+        out.append(
+            {
+                "kind": f.kind,
+                "name": f.spec.name,
+                "tenant": tenant.name,
+                "dataClass": f.spec.data_class,
+                "runsIn": f"virtual cluster {c.name}/{tenant.name}" if virtual else f"cluster {c.name}",
+                "namespace": tenant.name,
+                "operator": {"chart": facts.chart.name, "version": facts.chart.version, "licence": facts.chart.licence},
+                "members": {facts.members: f.spec.member_count},
+                "size": {"cpu": f.spec.size.cpu, "memoryGib": f.spec.size.memory_gib},
+                "draws": draw.as_dict(),
+                "cost": _cost_doc(cost, p.owned_hardware) if cost else {"estimated": False},
+                "built": True,
+            }
+        )
+        operator = f"{f.kind} operator" + (f" in {tenant.name}'s virtual cluster" if virtual else "")
+        for image in facts.images:
+            pull = image_pull(catalog, p.substrate, images, mirror, image)
+            pulls.setdefault(f"{image} {operator}", _image_doc(pull, operator))
+    return {"frameworks": out, "frameworkImages": list(pulls.values())}
+
+
 def _image_doc(pull: ImagePull, who: str) -> dict[str, Any]:
     return {
         "image": pull.image,
@@ -124,28 +161,36 @@ def _cluster_doc(c: ClusterPlan, p: PoolPlan) -> dict[str, Any]:
         "tenants": [
             {
                 "name": t.name,
+                "frameworks": [f.spec.name for f in c.spec.frameworks if f.spec.tenant == t.name],
                 "isolation": t.isolation,
                 "runtime": t.runtime,
                 **({"version": t.version or c.version} if t.isolation == "virtual" else {}),
-                "quota": {"cpu": t.quota.cpu, "memoryGib": t.quota.memory_gib} if t.quota else None,
+                "quota": (
+                    {
+                        "cpu": t.quota.cpu,
+                        "memoryGib": t.quota.memory_gib,
+                        **({"storageGib": t.quota.storage_gib} if t.quota.storage_gib is not None else {}),
+                    }
+                    if t.quota
+                    else None
+                ),
                 "groups": list(t.groups),
                 "dataClasses": list(t.data_classes),
                 "built": True,
             }
             for t in c.spec.tenants
         ],
-        "frameworks": [
-            {
-                "kind": f.kind,
-                "name": f.spec.name,
-                "tenant": f.spec.tenant,
-                "dataClass": f.spec.data_class,
-                "built": False,
-            }
-            for f in c.spec.frameworks
-        ],
-        **_addons_doc(p, c),
+        **_with_frameworks(p, c),
     }
+
+
+def _with_frameworks(p: PoolPlan, c: ClusterPlan) -> dict[str, Any]:
+    """The paved road and the frameworks; the frameworks' images join the add-ons' in ``images``."""
+    doc = _addons_doc(p, c)
+    images = next((a.name for a in cluster_addons(load_catalog(), p, c) if a.need == "images"), None)
+    fw = _frameworks_doc(p, c, images)
+    doc["images"] = [*doc["images"], *fw["frameworkImages"]]
+    return {**doc, "frameworks": fw["frameworks"]}
 
 
 def _pool_doc(p: PoolPlan) -> dict[str, Any]:
@@ -208,10 +253,6 @@ def plan_document(plan: EnvironmentPlan, run: OfflineRun) -> dict[str, Any]:
         "cost": _environment_cost(plan),
         "resources": len(run.registrations) + 1,  # + the stack, as `pulumi preview` counts
         "resourcesByType": run.counts_by_type(),
-        "notBuilt": {
-            "frameworks": sum(len(c.spec.frameworks) for p in plan.pools for c in p.clusters),
-            "note": NOT_BUILT,
-        },
     }
 
 
@@ -328,6 +369,12 @@ def quota(tenant: dict[str, Any]) -> str:
     return f"{q['cpu']:g} CPU / {q['memoryGib']:g} GiB" if q else "the whole cluster"
 
 
+def members(framework: dict[str, Any]) -> str:
+    """``3 brokers × 2 vCPU, 8 GiB``."""
+    (field, count), size = next(iter(framework["members"].items())), framework["size"]
+    return f"{count} {field} × {size['cpu']:g} vCPU, {size['memoryGib']:g} GiB"
+
+
 def addon_list(cluster: dict[str, Any]) -> str:
     """``canal · local-path 0.0.37 · cert-manager v1.21.1``: a cluster's add-ons, in need order."""
     return " · ".join(f"{a['name']} {a['version']}" if a["version"] else a["name"] for a in cluster["addons"])
@@ -391,7 +438,20 @@ def plan_markdown(doc: dict[str, Any]) -> str:
                 f"| {c['name']} | {addon_list(c)} | {', '.join(o['need'] for o in c['addonsOff']) or '—'} | "
                 f"{len(internet)} of {len(c['images'])} |"
             )
-    nb = doc["notBuilt"]
-    if nb["frameworks"]:
-        lines += ["", f"{nb['frameworks']} framework(s) {nb['note']}."]
+    frameworks = [(c["name"], f) for c in clusters for f in c["frameworks"]]
+    if frameworks:
+        lines += [
+            "",
+            "| cluster | framework | tenant | runs in | operator | members | draws (vCPU / GiB / storage GiB) "
+            "| cost/month |",
+            "|---|---|---|---|---|---|---|---|",
+        ]
+        for cluster, f in frameworks:
+            d = f["draws"]
+            fcost = _range(f["cost"]) if f["cost"]["estimated"] else "not estimated"
+            lines.append(
+                f"| {cluster} | {f['kind']} {f['name']} | {f['tenant']} | {f['runsIn']} | "
+                f"{f['operator']['chart']} {f['operator']['version']} | {members(f)} | "
+                f"{d['cpu']:g} / {d['memoryGib']:g} / {d['storageGib']:g} | {fcost} |"
+            )
     return "\n".join(lines) + "\n"

@@ -23,6 +23,7 @@ from strata.catalog import Catalog, load_catalog
 from strata.declarations.checks import check_environment, check_salvageable, problems_from_validation_error
 from strata.declarations.errors import SpecError, in_file_order
 from strata.declarations.models import EnvironmentArgs
+from strata.frameworks import framework_problems
 from strata.limits import size_problems
 from strata.naming import name_problems
 from strata.paved_road import addon_problems
@@ -32,7 +33,8 @@ from strata.tenancy import tenancy_problems
 #: :attr:`SpecError.note` when the structure failed, or a pool could not be planned: what the plan
 #: judges was not judged (or not for every pool).
 PLAN_CHECKS_SKIPPED = (
-    "capacity, host assignment, names, sizes, tenancy and add-ons are checked once the problems above are fixed"
+    "capacity, host assignment, names, sizes, tenancy, add-ons and frameworks are checked once the problems "
+    "above are fixed"
 )
 
 
@@ -61,7 +63,7 @@ def validate_environment(
     problems = check_environment(env, catalog) + list(plan.problems)
     # Names and sizes are judged on what could be planned (hosts assigned, machine types chosen).
     problems += name_problems(plan, catalog) + size_problems(plan, catalog) + tenancy_problems(plan, catalog)
-    problems += addon_problems(plan, catalog)
+    problems += addon_problems(plan, catalog) + framework_problems(plan, catalog)
     if problems:
         note = PLAN_CHECKS_SKIPPED if plan.unplanned else None
         raise SpecError(in_file_order(problems, data), source, note=note)

@@ -391,6 +391,65 @@ def _paved_road(doc: Mapping[str, Any]) -> PavedRoadFacts:
 
 
 @dataclass(frozen=True)
+class FrameworkFacts:
+    """A data framework (``kafka``): the operator Strata installs for it and the custom resource an
+    instance is. ``members`` names the declaration's count of members (``brokers``); ``fixed`` is
+    what an instance runs beside them (vCPUs, GiB), drawn from the tenant's quota with them."""
+
+    kind: str
+    label: str
+    api_version: str
+    resource_kind: str
+    members: str
+    operand_version: str
+    operand_source: str
+    fixed: tuple[float, float]
+    #: The operator's namespace, and the chart value listing the namespaces it acts in.
+    namespace: str
+    watch: str
+    chart: Chart
+    values: Mapping[str, Any] = field(default_factory=dict)
+    #: Chart value paths → the upstream image they pull (see ``frameworks.yaml``).
+    image_values: Mapping[str, str] = field(default_factory=dict)
+    #: Images the operator starts for an instance (brokers, Elasticsearch nodes, Flink's).
+    operands: tuple[str, ...] = ()
+    #: Values that leave out what needs cert-manager, where the cluster has none (None: nothing does).
+    without_certificates: Mapping[str, Any] | None = None
+    #: The port of the instance's pods (selected by these labels) the operator calls.
+    reaches: tuple[int, Mapping[str, str]] | None = None
+
+    @property
+    def images(self) -> tuple[str, ...]:
+        """Every image the operator and its operands pull."""
+        return tuple(dict.fromkeys([*self.image_values.values(), *self.operands]))
+
+
+def _frameworks(doc: Mapping[str, Any]) -> dict[str, FrameworkFacts]:
+    out: dict[str, FrameworkFacts] = {}
+    for kind, f in doc["frameworks"].items():
+        reaches = f.get("reaches")
+        out[kind] = FrameworkFacts(
+            kind=kind,
+            label=f["label"],
+            api_version=f["apiVersion"],
+            resource_kind=f["kind"],
+            members=f["members"],
+            operand_version=str(f["operandVersion"]),
+            operand_source=f["operandSource"],
+            fixed=(float(f["fixed"]["cpu"]), float(f["fixed"]["memoryGib"])),
+            namespace=f["namespace"],
+            watch=f["watch"],
+            chart=_chart(kind, f["chart"]),
+            values=f.get("values") or {},
+            image_values={str(k): str(v) for k, v in (f.get("images") or {}).items()},
+            operands=tuple(f.get("operands") or ()),
+            without_certificates=f.get("certificates"),
+            reaches=(int(reaches["port"]), {str(k): str(v) for k, v in reaches["pods"].items()}) if reaches else None,
+        )
+    return out
+
+
+@dataclass(frozen=True)
 class Catalog:
     """All provider facts Strata plans and validates against."""
 
@@ -414,6 +473,8 @@ class Catalog:
     tenancy: TenancyFacts = field(default_factory=lambda: _tenancy(_read("tenancy.yaml")))
     #: The paved road: add-ons every cluster gets, per substrate, and their pinned charts.
     paved_road: PavedRoadFacts = field(default_factory=lambda: _paved_road(_read("addons.yaml")))
+    #: Data frameworks: their pinned operators and what an instance draws.
+    frameworks: Mapping[str, FrameworkFacts] = field(default_factory=lambda: _frameworks(_read("frameworks.yaml")))
 
     def region(self, substrate: str, name: str) -> Region | None:
         return self.regions.get(substrate, {}).get(name)

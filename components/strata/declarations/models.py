@@ -542,6 +542,11 @@ class Quota(Spec):
     """CPU cores the tenant's pods may request in total."""
     memory_gib: Amount = Field(gt=0)
     """Memory in GiB the tenant's pods may request in total."""
+    storage_gib: (
+        Annotated[float, Strict(), Field(gt=0), AfterValidator(_int32), JsonSchema({"maximum": INT32_MAX})] | None
+    ) = None
+    """Persistent volume storage in GiB the tenant's claims may request in total (unset: not
+    limited). The tenant's frameworks' volumes are drawn from it."""
 
 
 class Tenant(Spec):
@@ -572,6 +577,15 @@ class Tenant(Spec):
     max."""
 
 
+class MemberSize(Spec):
+    """What one member of a framework (a broker, a node, an executor) requests and is limited to."""
+
+    cpu: Amount = Field(gt=0)
+    """CPU cores per member."""
+    memory_gib: Amount = Field(gt=0)
+    """Memory in GiB per member."""
+
+
 class FrameworkSpec(Spec):
     """What every framework shares: a name, the tenant it runs for, the data class it holds."""
 
@@ -581,23 +595,66 @@ class FrameworkSpec(Spec):
     """The tenant of the same cluster whose space the framework runs in."""
     data_class: DataClassName | None = None
     """The data class the framework holds; the tenant must declare it."""
+    size: MemberSize = MemberSize(cpu=2, memory_gib=8)
+    """What each member requests (and is limited to): drawn from the tenant's quota."""
+
+    @property
+    def member_count(self) -> int:
+        """How many members the framework runs (brokers, nodes, executors, task managers)."""
+        raise NotImplementedError
+
+    @property
+    def storage_per_member(self) -> float:
+        """Persistent storage per member in GiB (0: none)."""
+        return 0
 
 
 class KafkaSpec(FrameworkSpec):
-    """Apache Kafka (through Strimzi) in a tenant's space."""
+    """Apache Kafka (through Strimzi) in a tenant's space: KRaft brokers, TLS listener, one
+    persistent volume per broker from the cluster's default StorageClass."""
 
     brokers: Count = Field(3, ge=1)
-    """Kafka brokers; at most the cluster's nodes at max."""
+    """Kafka brokers (each also a KRaft controller); at most the cluster's nodes at max."""
     storage_gib: Count = Field(100, gt=0)
     """Storage per broker, in GiB."""
 
+    @property
+    def member_count(self) -> int:
+        return self.brokers
+
+    @property
+    def storage_per_member(self) -> float:
+        return self.storage_gib
+
 
 class SparkSpec(FrameworkSpec):
-    """Apache Spark (through the Kubeflow Spark operator) in a tenant's space."""
+    """Apache Spark (through the Kubeflow Spark operator) in a tenant's space: the tenant's
+    namespace becomes a job namespace with a Spark service account of its own."""
+
+    size: MemberSize = MemberSize(cpu=1, memory_gib=4)
+    """What each executor requests."""
+    executors: Count = Field(2, ge=1)
+    """Executors the tenant's Spark applications run at once, reserved in its quota (with a driver)."""
+
+    @property
+    def member_count(self) -> int:
+        return self.executors
 
 
 class FlinkSpec(FrameworkSpec):
-    """Apache Flink (through the Flink Kubernetes operator) in a tenant's space."""
+    """Apache Flink (through the Flink Kubernetes operator) in a tenant's space: a session cluster
+    teams submit jobs to."""
+
+    size: MemberSize = MemberSize(cpu=1, memory_gib=4)
+    """What each task manager requests."""
+    task_managers: Count = Field(2, ge=1)
+    """Task managers of the session cluster (with one job manager)."""
+    slots: Count = Field(2, ge=1)
+    """Task slots per task manager."""
+
+    @property
+    def member_count(self) -> int:
+        return self.task_managers
 
 
 class ElasticsearchSpec(FrameworkSpec):
@@ -607,6 +664,14 @@ class ElasticsearchSpec(FrameworkSpec):
     """Elasticsearch nodes; at most the cluster's nodes at max."""
     storage_gib: Count = Field(100, gt=0)
     """Storage per node, in GiB."""
+
+    @property
+    def member_count(self) -> int:
+        return self.nodes
+
+    @property
+    def storage_per_member(self) -> float:
+        return self.storage_gib
 
 
 FRAMEWORK_KINDS = ("kafka", "spark", "flink", "elasticsearch")

@@ -14,15 +14,16 @@ from typing import Any
 
 import pulumi
 from pulumi_kubernetes.apiextensions import CustomResource
-from pulumi_kubernetes.core.v1 import Namespace
-from pulumi_kubernetes.helm.v3 import Release, RepositoryOptsArgs
+from pulumi_kubernetes.helm.v3 import Release
 from pulumi_kubernetes.meta.v1 import ObjectMetaArgs
 from pulumi_kubernetes.storage.v1 import StorageClass
 
 from strata.catalog.model import Addon
+from strata.kube.charts import after as after_
+from strata.kube.charts import install
 from strata.kube.handle import ClusterHandle, Substrate
-from strata.kube.images import chart_source, mirrored
-from strata.labels import MANAGED_BY_LABEL, POD_SECURITY_ENFORCE_LABEL
+from strata.kube.images import image_layers, merge, nest
+from strata.labels import MANAGED_BY_LABEL
 from strata.paved_road import AddonPlan
 
 TYPE = "strata:addons:PavedRoad"
@@ -33,52 +34,17 @@ ENVOY_GATEWAY_CONTROLLER = "gateway.envoyproxy.io/gatewayclass-controller"
 METALLB_API = "metallb.io/v1beta1"
 
 
-def _nest(path: str, value: Any) -> dict[str, Any]:
-    out: Any = value
-    for key in reversed(path.split(".")):
-        out = {key: out}
-    return dict(out)
-
-
-def merge(*layers: Mapping[str, Any]) -> dict[str, Any]:
-    """Chart values, later layers winning key by key (nested mappings merged, not replaced)."""
-    out: dict[str, Any] = {}
-    for layer in layers:
-        for key, value in layer.items():
-            if isinstance(value, Mapping) and isinstance(out.get(key), Mapping):
-                out[key] = merge(out[key], value)
-            else:
-                out[key] = value
-    return out
-
-
 def chart_values(
     addon: Addon, version: str, mirrors: Mapping[str, pulumi.Input[str]], driver_values: Mapping[str, Any]
 ) -> dict[str, Any]:
     """An add-on's values: the catalog's, each image through the cluster's mirrors (a ``.repository``
     path gets the repository, any other path the whole reference), a version-bound tag for the
     cluster's Kubernetes minor, then what the substrate's driver adds."""
-    images = [
-        _nest(path, mirrored(image, mirrors, repository=path.endswith(".repository")))
-        for path, image in addon.image_values.items()
-    ]
+    images = image_layers(addon.image_values, mirrors)
     tags = []
     if addon.version_tags is not None and (tag := addon.version_tags[1].get(version)):
-        tags.append(_nest(addon.version_tags[0], tag))
+        tags.append(nest(addon.version_tags[0], tag))
     return merge(addon.values, *images, *tags, driver_values)
-
-
-def _after(on_cluster: pulumi.ResourceOptions, after: Sequence[pulumi.Resource]) -> pulumi.ResourceOptions:
-    return pulumi.ResourceOptions.merge(on_cluster, pulumi.ResourceOptions(depends_on=list(after)))
-
-
-def _pod_security(level: str) -> dict[str, str]:
-    # Enforce what the add-on needs; warn and audit against restricted, so the gap stays visible.
-    return {
-        POD_SECURITY_ENFORCE_LABEL: level,
-        "pod-security.kubernetes.io/warn": "restricted",
-        "pod-security.kubernetes.io/audit": "restricted",
-    }
 
 
 class PavedRoad(pulumi.ComponentResource):
@@ -133,7 +99,7 @@ class PavedRoad(pulumi.ComponentResource):
                     kind="GatewayClass",
                     metadata=ObjectMetaArgs(name=GATEWAY_CLASS, labels={MANAGED_BY_LABEL: "strata"}),
                     spec={"controllerName": ENVOY_GATEWAY_CONTROLLER},
-                    opts=_after(on_cluster, after),
+                    opts=after_(on_cluster, after),
                 )
         self.register_outputs(
             {
@@ -154,28 +120,16 @@ class PavedRoad(pulumi.ComponentResource):
         addon = plan.addon
         assert addon.chart is not None
         binding = substrate.bindings.get(addon.name)
-        if addon.namespace != "kube-system":
-            namespace = Namespace(
-                f"{name}-{addon.name}-ns",
-                metadata=ObjectMetaArgs(
-                    name=addon.namespace,
-                    labels={MANAGED_BY_LABEL: "strata", **_pod_security(addon.pod_security)},
-                ),
-                opts=on_cluster,
-            )
-            after = [*after, namespace]
-        chart, repository = chart_source(addon.chart, cluster.facts.registry)
-        return Release(
+        return install(
             f"{name}-{addon.name}",
-            name=addon.name,
-            chart=chart,
-            version=addon.chart.version,
-            repository_opts=RepositoryOptsArgs(repo=repository) if repository else None,
+            addon.chart,
+            cluster,
+            release=addon.name,
             namespace=addon.namespace,
             values=chart_values(addon, cluster.facts.version, substrate.mirrors, binding.values if binding else {}),
-            atomic=True,
-            cleanup_on_fail=True,
-            opts=_after(on_cluster, after),
+            level=addon.pod_security,
+            depends_on=after,
+            opts=on_cluster,
         )
 
     def _storage_class(
@@ -203,7 +157,7 @@ class PavedRoad(pulumi.ComponentResource):
             reclaim_policy="Delete",
             volume_binding_mode="WaitForFirstConsumer",
             allow_volume_expansion=facts.expandable,
-            opts=_after(on_cluster, after),
+            opts=after_(on_cluster, after),
         )
 
     def _address_pool(
@@ -214,7 +168,7 @@ class PavedRoad(pulumi.ComponentResource):
         after: list[pulumi.Resource],
         on_cluster: pulumi.ResourceOptions,
     ) -> None:
-        opts = _after(on_cluster, after)
+        opts = after_(on_cluster, after)
         pool = CustomResource(
             f"{name}-address-pool",
             api_version=METALLB_API,

@@ -127,5 +127,8 @@ class ClusterHandle:
     def nested(
         self, name: str, provider: KubernetesProvider, kubeconfig: pulumi.Output[str], **facts: object
     ) -> ClusterHandle:
-        """A handle for a cluster running inside this one (a virtual cluster)."""
-        return ClusterHandle(name, provider, kubeconfig, replace(self.facts, **facts))  # type: ignore[arg-type]
+        """A handle for a cluster running inside this one (a virtual cluster): its pods run on this
+        cluster's nodes, so they pull images through the same mirrors."""
+        substrate = Substrate(mirrors=self.substrate.mirrors) if self.substrate else None
+        inside = replace(self.facts, **facts)  # type: ignore[arg-type]
+        return ClusterHandle(name, provider, kubeconfig, inside, substrate=substrate)

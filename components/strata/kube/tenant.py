@@ -179,17 +179,18 @@ class TenantSpace(pulumi.ComponentResource):
         self.register_outputs({"namespace": ns, "isolation": tenant.isolation})
 
     def _guard_rails(self, name: str, tenant: Tenant, quota: Quota, opts: pulumi.ResourceOptions) -> None:
+        hard = {
+            "requests.cpu": cpu_quantity(quota.cpu),
+            "requests.memory": memory_quantity(quota.memory_gib),
+            "limits.memory": memory_quantity(quota.memory_gib),
+            "services.nodeports": "0",
+        }
+        if quota.storage_gib is not None:
+            hard["requests.storage"] = memory_quantity(quota.storage_gib)  # GiB, the same notation
         core.ResourceQuota(
             f"{name}-quota",
             metadata=object_meta("tenant-quota", tenant),
-            spec=core.ResourceQuotaSpecArgs(
-                hard={
-                    "requests.cpu": cpu_quantity(quota.cpu),
-                    "requests.memory": memory_quantity(quota.memory_gib),
-                    "limits.memory": memory_quantity(quota.memory_gib),
-                    "services.nodeports": "0",
-                }
-            ),
+            spec=core.ResourceQuotaSpecArgs(hard=hard),
             opts=opts,
         )
         limit = (min(DEFAULT_LIMIT[0], quota.cpu), min(DEFAULT_LIMIT[1], quota.memory_gib))

@@ -160,7 +160,11 @@ class VirtualCluster(pulumi.ComponentResource):
             release.status.apply(lambda _: f"{ns}/{kubeconfig_secret(release_name)}"),
             opts=pulumi.ResourceOptions(parent=self, provider=host.provider, depends_on=[release]),
         )
-        self.kubeconfig = pulumi.Output.secret(secret.data.apply(_decode))
+        # Built from the release as well as the secret it writes: the policy pack follows the
+        # provider's kubeconfig to the release, which runs on (and so is placed at) its host.
+        self.kubeconfig = pulumi.Output.secret(
+            pulumi.Output.all(release.status, secret.data).apply(lambda parts: _decode(parts[1]))
+        )
         provider = cluster_provider(
             name, self.kubeconfig, f"strata/{facts.environment}/{facts.cluster}/{tenant.name}", self
         )

@@ -21,7 +21,10 @@
   wrapping a cluster), and the API servers the kubeconfig's text names when it is known (an EKS or
   GKE DNS endpoint says its region). Other resources the kubeconfig happens to depend on (a
   bucket, a secret holding a token) are not clusters and place nothing. A kubeconfig printed by a
-  local command or read from another cluster's objects could be any cluster's: it cannot be placed.
+  local command or read from another cluster's objects could be any cluster's: it cannot be placed
+  — except a virtual cluster's: one built from a vCluster Helm release whose exported kubeconfig
+  names that release's own service (``https://<release>.<namespace>``) runs on the release's
+  cluster, and is placed there (the ``vc-<release>`` secret read beside it adds nothing).
 * *Which* cluster a Kubernetes object is on (:meth:`StackGraph.cluster_identity`) is the same
   evidence, kept as names instead of places: the clusters and machines of this stack its provider's
   kubeconfig is built from, merged across every provider sharing one of them, so a program cannot
@@ -63,6 +66,24 @@ PROVIDER_HOSTS = {"aws": (".amazonaws.com", ".amazonaws.com.cn", ".api.aws"), "g
 _SERVER = re.compile(r"""["']?server["']?\s*:\s*["']?(https?://[^\s"',}]+)""")
 _EKS_HOST = re.compile(r"\.([a-z]{2}(?:-gov|-iso[a-z]*)?-[a-z]+-\d)\.eks\.amazonaws\.com(?:\.cn)?$")
 _GKE_DNS_HOST = re.compile(r"\.([a-z]+-[a-z]+\d+)\.gke\.goog$")
+
+
+#: A Helm release, and the chart a virtual cluster is (vCluster: ``vc-<release>`` holds its kubeconfig).
+HELM_RELEASE = "kubernetes:helm.sh/v3:Release"
+VCLUSTER_CHART = "vcluster"
+
+
+def _vouches(release: PolicyResource, secret: PolicyResource) -> bool:
+    """A Secret read from a virtual cluster's host that is that virtual cluster's kubeconfig
+    (``vc-<release>`` in the release's namespace, through the same provider)."""
+    if secret.resource_type != "kubernetes:core/v1:Secret" or secret.provider is None or release.provider is None:
+        return False
+    name, namespace = p.peek(secret.props, "metadata.name")[1], p.peek(secret.props, "metadata.namespace")[1]
+    return (
+        secret.provider.urn == release.provider.urn
+        and name == f"vc-{p.peek(release.props, 'name')[1]}"
+        and namespace == p.peek(release.props, "namespace")[1]
+    )
 
 
 class Unplaced(Exception):
@@ -362,6 +383,9 @@ class StackGraph:
         resource once)."""
         out: set[Location] = set()
         for d in self._sources(start, via):
+            if d.resource_type == HELM_RELEASE:  # a virtual cluster: it runs on its host's nodes
+                out |= self.cluster_placement(d)
+                continue
             try:
                 found = self.placement(d)
             except (Unplaced, p.Malformed) as err:
@@ -376,6 +400,8 @@ class StackGraph:
         first, each resource once; raises :class:`Unplaced` where it is read from something that
         could hold any cluster's (a local command, another cluster's objects)."""
         seen: set[str] = set()
+        start = list(start)
+        virtual = [d for d in start if self.virtual_cluster(d)]
         queue = deque(start)
         while queue:
             d = queue.popleft()
@@ -383,8 +409,10 @@ class StackGraph:
                 continue
             seen.add(d.urn)
             role = _role(d)
-            if role in MACHINE_ROLES or d.resource_type == REMOTE_COMMAND:
+            if role in MACHINE_ROLES or d.resource_type == REMOTE_COMMAND or d in virtual:
                 yield d
+            elif any(_vouches(v, d) for v in virtual):
+                continue  # the virtual cluster's own kubeconfig secret, read from its host
             elif d.resource_type == LOCAL_COMMAND:
                 raise Unplaced(
                     f"the kubeconfig of {via} is printed by the local command {d.name}, which could print any "
@@ -401,6 +429,23 @@ class StackGraph:
                 continue  # a bucket, a key, a secret: data the kubeconfig used, not a cluster
             else:
                 queue.extend(x for deps in d.property_dependencies.values() for x in deps)
+
+    def virtual_cluster(self, d: PolicyResource) -> bool:
+        """Whether ``d`` is a virtual cluster a kubeconfig may be built from: a Helm release of the
+        vCluster chart whose exported kubeconfig names the release's own service in its own
+        namespace (``https://<release>.<namespace>``), so the API server it leads to is that
+        release's pods, on the release's cluster. Anything else read from a cluster is not."""
+        if d.resource_type != HELM_RELEASE:
+            return False
+        chart = p.peek(d.props, "chart")[1]
+        name, namespace = p.peek(d.props, "name")[1], p.peek(d.props, "namespace")[1]
+        server = p.peek(d.props, "values.exportKubeConfig.server")[1]
+        if not all(isinstance(x, str) and x for x in (chart, name, namespace, server)):
+            return False
+        if chart.rsplit("/", 1)[-1] != VCLUSTER_CHART:
+            return False
+        host = urlparse(server)
+        return host.scheme == "https" and host.hostname == f"{name}.{namespace}" and host.path in ("", "/")
 
     # ------------------------------------------------------------------ which cluster
 
