@@ -287,3 +287,44 @@ def test_a_stateful_framework_needs_a_node_per_member() -> None:
             "more brokers than the cluster has nodes at max (4); each runs on a node of its own"
         )
     }
+
+
+def test_a_team_program_builds_frameworks_on_a_handle_the_same_way() -> None:
+    """No driver: a handle on a cluster the program did not build (a team repo's) gets the same
+    operator and custom resources, through that cluster's provider."""
+    import pulumi
+    from pulumi_kubernetes.provider import Provider
+
+    from strata import ClusterFacts, ClusterHandle, Framework, KafkaSpec, Quota, Tenant, TenantSpace, build_frameworks
+    from strata.offline import run_offline
+
+    def program() -> None:
+        provider = Provider("analytics-k8s", kubeconfig=pulumi.Output.secret("apiVersion: v1"))
+        facts = ClusterFacts(
+            environment="eu-prod",
+            pool="eu-core",
+            cluster="analytics",
+            substrate="aws",
+            region="eu-central-1",
+            site=None,
+            country="DE",
+            jurisdictions=("eu",),
+            version="1.36",
+            zones=3,
+            vcpus=192,
+            memory_gib=768,
+            storage_class="gp3-encrypted",
+        )
+        handle = ClusterHandle("team", provider, pulumi.Output.secret("apiVersion: v1"), facts)
+        tenant = Tenant(name="ledger", quota=Quota(cpu=16, memory_gib=64), data_classes=("personal-eu",))
+        space = TenantSpace("team-ledger", tenant, handle)
+        kafka = Framework(kafka=KafkaSpec(name="payments", tenant="ledger", data_class="personal-eu", brokers=3))
+        build_frameworks(handle, [kafka], {"ledger": space})
+
+    run, _ = run_offline(program, project="team", stack="dev")
+    kafka = only(run, KAFKA, "team-payments-kafka")
+    assert provider_of(kafka) == "analytics-k8s"
+    assert kafka.inputs["metadata"]["labels"]["dataclass.strata.io/personal-eu"] == "true"
+    (operator,) = operators(run).values()
+    assert provider_of(operator) == "analytics-k8s" and operator.inputs["values"]["watchNamespaces"] == ["ledger"]
+    assert not [r for r in run.registrations if r.type.startswith(("aws:", "gcp:", "command:"))]

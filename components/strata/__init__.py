@@ -3,7 +3,8 @@
 The public API is what this module exports. Declarations (``*Args``, ``NodePool``, ``Machine``,
 substrates, tenants, frameworks) are pure pydantic models; ``Environment``, ``ResourcePool`` and
 ``KubernetesCluster`` are Pulumi ComponentResources built from them. Everything built inside a
-cluster (``TenantSpace``, ``VirtualCluster``, ...) is built on a ``ClusterHandle`` alone.
+cluster (``TenantSpace``, ``VirtualCluster``, the frameworks ``Kafka``, ``Spark``, ``Flink``,
+``Elasticsearch`` through ``build_frameworks``) is built on a ``ClusterHandle`` alone.
 """
 
 from strata.catalog import Catalog, Stage, load_catalog
@@ -22,6 +23,7 @@ from strata.declarations import (
     KafkaSpec,
     KubernetesClusterArgs,
     Machine,
+    MemberSize,
     NodePool,
     Problem,
     Quota,
@@ -34,7 +36,20 @@ from strata.declarations import (
 )
 from strata.environment import Environment
 from strata.errors import InvalidSpecError
-from strata.kube import ClusterFacts, ClusterHandle, SandboxRuntimes, TenantGuardrails, TenantSpace, VirtualCluster
+from strata.kube import (
+    ClusterFacts,
+    ClusterHandle,
+    Elasticsearch,
+    Flink,
+    FrameworkOperator,
+    Kafka,
+    SandboxRuntimes,
+    Spark,
+    TenantGuardrails,
+    TenantSpace,
+    VirtualCluster,
+    build_frameworks,
+)
 from strata.labels import Ownership
 from strata.planner import EnvironmentPlan, plan_environment
 from strata.pool import ResourcePool
@@ -48,19 +63,24 @@ __all__ = [
     "Catalog",
     "ClusterFacts",
     "ClusterHandle",
+    "Elasticsearch",
     "ElasticsearchSpec",
     "Environment",
     "EnvironmentArgs",
     "EnvironmentPlan",
+    "Flink",
     "FlinkSpec",
     "Framework",
+    "FrameworkOperator",
     "GcpSubstrate",
     "Host",
     "InvalidSpecError",
+    "Kafka",
     "KafkaSpec",
     "KubernetesCluster",
     "KubernetesClusterArgs",
     "Machine",
+    "MemberSize",
     "NodePool",
     "Ownership",
     "Problem",
@@ -68,6 +88,7 @@ __all__ = [
     "ResourcePool",
     "ResourcePoolArgs",
     "SandboxRuntimes",
+    "Spark",
     "SparkSpec",
     "SpecError",
     "SshAccess",
@@ -77,6 +98,7 @@ __all__ = [
     "TenantGuardrails",
     "TenantSpace",
     "VirtualCluster",
+    "build_frameworks",
     "load_catalog",
     "parse_environment",
     "plan_environment",

@@ -13,6 +13,15 @@ import pulumi
 
 from strata.declarations.models import Tenant
 from strata.kube.addons import PavedRoad
+from strata.kube.frameworks import (
+    Elasticsearch,
+    Flink,
+    FrameworkInstance,
+    FrameworkOperator,
+    Kafka,
+    Spark,
+    build_frameworks,
+)
 from strata.kube.guardrails import GUARDRAILS, TenantGuardrails
 from strata.kube.handle import AddonBinding, ClusterFacts, ClusterHandle, Substrate
 from strata.kube.runtimes import SandboxRuntimes
@@ -46,11 +55,18 @@ __all__ = [
     "AddonBinding",
     "ClusterFacts",
     "ClusterHandle",
+    "Elasticsearch",
+    "Flink",
+    "FrameworkInstance",
+    "FrameworkOperator",
+    "Kafka",
     "PavedRoad",
     "SandboxRuntimes",
+    "Spark",
     "Substrate",
     "TenantGuardrails",
     "TenantSpace",
     "VirtualCluster",
+    "build_frameworks",
     "build_tenants",
 ]
