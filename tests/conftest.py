@@ -91,3 +91,8 @@ def eu_prod_run() -> OfflineRun:
 @pytest.fixture(scope="session")
 def eu_prod_gcp_run() -> OfflineRun:
     return plan_offline(stack_environment("eu-prod-gcp"), stack="eu-prod-gcp")
+
+
+@pytest.fixture(scope="session")
+def fra_run() -> OfflineRun:
+    return plan_offline(stack_environment("fra-onprem"), stack="fra-onprem")

@@ -399,6 +399,9 @@ def _defined(tree: ast.Module | ast.ClassDef) -> set[str]:
             names.add(node.name)
         elif isinstance(node, ast.Assign):
             names |= {t.id for t in node.targets if isinstance(t, ast.Name)}
+            if any(isinstance(t, ast.Name) and t.id == "__all__" for t in node.targets):
+                # a package's lazily imported exports (strata/__init__.py; test_python_api checks each resolves)
+                names |= {e.value for e in getattr(node.value, "elts", []) if isinstance(e, ast.Constant)}
         elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
             names.add(node.target.id)
         elif isinstance(node, ast.ImportFrom | ast.Import):

@@ -30,14 +30,14 @@ FLINK = "kubernetes:flink.apache.org/v1beta1:FlinkDeployment"
 POLICY = "kubernetes:networking.k8s.io/v1:NetworkPolicy"
 
 
-@pytest.fixture(scope="module")
-def eu_prod() -> OfflineRun:
-    return plan_offline(stack_environment("eu-prod"), stack="eu-prod")
+@pytest.fixture
+def eu_prod(eu_prod_run: OfflineRun) -> OfflineRun:
+    return eu_prod_run
 
 
-@pytest.fixture(scope="module")
-def fra() -> OfflineRun:
-    return plan_offline(stack_environment("fra-onprem"), stack="fra-onprem")
+@pytest.fixture
+def fra(fra_run: OfflineRun) -> OfflineRun:
+    return fra_run
 
 
 def operators(run: OfflineRun) -> dict[str, Registration]:

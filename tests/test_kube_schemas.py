@@ -11,6 +11,7 @@ not list is an error."""
 from __future__ import annotations
 
 import copy
+import json
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -18,7 +19,6 @@ from typing import Any
 import jsonschema
 import kubernetes_validate
 import pytest
-import yaml
 
 from strata.catalog import load_catalog
 from strata.offline import OfflineRun
@@ -54,9 +54,15 @@ VARIANTS = {name: (lambda n=name: stack_environment(n)) for name in ("eu-prod", 
 VARIANTS["fra-onprem-kata"] = kata_on_bare_metal
 
 
+#: The example stacks' runs other tests share (conftest's session fixtures).
+SHARED = {"eu-prod": "eu_prod_run", "eu-prod-gcp": "eu_prod_gcp_run", "fra-onprem": "fra_run"}
+
+
 @pytest.fixture(scope="module", params=sorted(VARIANTS))
 def rendered(request: pytest.FixtureRequest) -> tuple[dict[str, Any], OfflineRun]:
     env = VARIANTS[request.param]()
+    if request.param in SHARED:
+        return env, request.getfixturevalue(SHARED[request.param])
     return env, plan_offline(copy.deepcopy(env))
 
 
@@ -93,8 +99,8 @@ def strict(schema: Any) -> Any:
 def custom_resource_schemas() -> dict[tuple[str, str], dict[str, Any]]:
     """``(apiVersion, kind)`` → the strict schema of the pinned CRD."""
     out = {}
-    for path in sorted(CRD_SCHEMAS.glob("*.yaml")):
-        doc = yaml.load(path.read_text(), Loader=yaml.CSafeLoader)
+    for path in sorted(CRD_SCHEMAS.glob("*.json")):
+        doc = json.loads(path.read_text())
         schema = strict(doc["schema"])
         schema["properties"].update(
             {"apiVersion": {"type": "string"}, "kind": {"type": "string"}, "metadata": {"type": "object"}}
@@ -117,7 +123,7 @@ def validate(manifest: dict[str, Any], version: str) -> None:
 
 def test_custom_resource_schemas_are_the_pinned_upstream_ones() -> None:
     """Each CRD schema names its source at the version the catalog pins, and the check can fail."""
-    docs = {p.name: yaml.load(p.read_text(), Loader=yaml.CSafeLoader) for p in CRD_SCHEMAS.glob("*.yaml")}
+    docs = {p.name: json.loads(p.read_text()) for p in CRD_SCHEMAS.glob("*.json")}
     metallb = load_catalog().paved_road.addons["metallb"].chart
     assert metallb is not None
     frameworks = load_catalog().frameworks

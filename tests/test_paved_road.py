@@ -224,11 +224,6 @@ def test_gcp_uses_its_own_load_balancers_gateway_and_metrics_and_caches_in_artif
 # ------------------------------------------------------------------ bare metal, air-gapped
 
 
-@pytest.fixture(scope="module")
-def fra_run() -> OfflineRun:
-    return plan_offline(stack_environment("fra-onprem"), stack="fra-onprem")
-
-
 def test_an_air_gapped_site_pulls_no_chart_and_no_image_from_the_internet(fra_run: OfflineRun) -> None:
     """Every image every cluster of the air-gapped site pulls, listed: each from the mirror."""
     pulled = []

@@ -66,6 +66,23 @@ def test_public_api_exports_the_same_words_as_the_stack_file() -> None:
         assert word in strata.__all__
 
 
+def test_every_export_resolves_and_the_policy_pack_does_not_import_the_sdks() -> None:
+    """``strata`` imports its exports on first use: each resolves to the object of that name, and a
+    process that needs only the policy pack (started for every check) imports no Kubernetes SDK."""
+    import importlib
+    import subprocess
+    import sys
+
+    for name in strata.__all__:
+        assert getattr(strata, name) is getattr(importlib.import_module(strata._EXPORTS[name]), name), name
+    assert set(dir(strata)) >= set(strata.__all__)
+    with pytest.raises(AttributeError, match="no attribute 'Nope'"):
+        strata.Nope  # noqa: B018
+    code = "import sys, strata.policy.pack; print(sorted(m for m in sys.modules if m.startswith('pulumi_')))"
+    loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert "pulumi_kubernetes" not in loaded and "pulumi_aws" not in loaded, loaded
+
+
 def test_environment_built_in_python_equals_the_one_from_a_stack_file() -> None:
     args = EnvironmentArgs(
         name="cards-dev",

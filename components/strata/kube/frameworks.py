@@ -45,13 +45,19 @@ from strata.declarations.models import (
 from strata.kube.charts import install
 from strata.kube.handle import ClusterHandle
 from strata.kube.images import image_layers, merge, mirrored, nest
-from strata.kube.tenant import RBAC_GROUP, WRITE, TenantSpace, cpu_quantity, memory_quantity, namespace_labels
+from strata.kube.tenant import (
+    RBAC_GROUP,
+    WRITE,
+    TenantSpace,
+    api_egress,
+    cpu_quantity,
+    memory_quantity,
+    namespace_labels,
+)
 from strata.labels import ISOLATION_LABEL, RUNTIME_LABEL, STRATA_PROPERTY, TENANT_LABEL, data_class_label
 
 #: The label naming which framework an object belongs to (``kafka``, ``spark``, ...).
 FRAMEWORK_LABEL = "strata.io/framework"
-#: The API server's ports (in-cluster service and endpoints) pods reach it on.
-API_PORTS = (443, 6443)
 
 
 def framework_labels(tenant: Tenant, spec: FrameworkSpec, kind: str) -> dict[str, str]:
@@ -194,20 +200,7 @@ class FrameworkInstance(pulumi.ComponentResource):
         zone) through the tenant's default-deny."""
         if self.virtual:
             return
-        net.NetworkPolicy(
-            f"{self.base}-allow-api",
-            metadata=self.metadata(f"{self.spec.name}-allow-api"),
-            spec=net.NetworkPolicySpecArgs(
-                pod_selector=LabelSelectorArgs(match_labels=dict(pods)),
-                policy_types=["Egress"],
-                egress=[
-                    net.NetworkPolicyEgressRuleArgs(
-                        ports=[net.NetworkPolicyPortArgs(protocol="TCP", port=p) for p in API_PORTS]
-                    )
-                ],
-            ),
-            opts=self.on_cluster,
-        )
+        api_egress(f"{self.base}-allow-api", self.metadata(f"{self.spec.name}-allow-api"), dict(pods), self.on_cluster)
 
     def operator_ingress(self, pods: Mapping[str, str]) -> None:
         """Let the operator (from its own namespace only) reach the port of the instance's pods it

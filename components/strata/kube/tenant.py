@@ -99,6 +99,31 @@ def namespace_labels(tenant: Tenant, version: str) -> dict[str, str]:
     return labels
 
 
+#: The ports pods reach the Kubernetes API server on (its in-cluster service, the endpoints behind it).
+API_PORTS = (443, 6443)
+
+
+def api_egress(
+    name: str, metadata: ObjectMetaArgs, pods: dict[str, str], opts: pulumi.ResourceOptions
+) -> net.NetworkPolicy:
+    """A NetworkPolicy letting the pods ``pods`` selects reach the API server through their
+    tenant's default-deny (and nothing else: egress to those ports only)."""
+    return net.NetworkPolicy(
+        name,
+        metadata=metadata,
+        spec=net.NetworkPolicySpecArgs(
+            pod_selector=LabelSelectorArgs(match_labels=pods),
+            policy_types=["Egress"],
+            egress=[
+                net.NetworkPolicyEgressRuleArgs(
+                    ports=[net.NetworkPolicyPortArgs(protocol="TCP", port=p) for p in API_PORTS]
+                )
+            ],
+        ),
+        opts=opts,
+    )
+
+
 def object_meta(name: str, tenant: Tenant) -> ObjectMetaArgs:
     """Metadata of an object in the tenant's namespace."""
     return ObjectMetaArgs(name=name, namespace=tenant.name, labels=tenant_labels(tenant))

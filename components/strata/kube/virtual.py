@@ -17,20 +17,16 @@ from typing import Any
 import pulumi
 from pulumi_kubernetes.core import v1 as core
 from pulumi_kubernetes.helm.v3 import Release, RepositoryOptsArgs
-from pulumi_kubernetes.meta.v1 import LabelSelectorArgs
-from pulumi_kubernetes.networking import v1 as net
 
 from strata.catalog import load_catalog
 from strata.declarations.models import Tenant
 from strata.kube.handle import ClusterHandle, cluster_provider
 from strata.kube.images import chart_source, mirrored
-from strata.kube.tenant import object_meta
+from strata.kube.tenant import api_egress, object_meta
 
 TYPE = "strata:tenancy:VirtualCluster"
 #: The port the virtual cluster's API server is reached on, through its service in the host namespace.
 API_PORT = 443
-#: The host API server's ports the virtual cluster's syncer talks to.
-HOST_API_PORTS = (443, 6443)
 
 
 def kubeconfig_secret(release: str) -> str:
@@ -127,19 +123,11 @@ class VirtualCluster(pulumi.ComponentResource):
         release_name = ns = tenant.name
         # The control plane reaches the host's API server (its syncer creates the tenant's pods);
         # nothing else leaves the namespace beyond what the tenant's default-deny allows.
-        net.NetworkPolicy(
+        api_egress(
             f"{name}-allow-host-api",
-            metadata=object_meta("allow-vcluster-host-api", tenant),
-            spec=net.NetworkPolicySpecArgs(
-                pod_selector=LabelSelectorArgs(match_labels={"app": "vcluster", "release": release_name}),
-                policy_types=["Egress"],
-                egress=[
-                    net.NetworkPolicyEgressRuleArgs(
-                        ports=[net.NetworkPolicyPortArgs(protocol="TCP", port=p) for p in HOST_API_PORTS]
-                    )
-                ],
-            ),
-            opts=on_host,
+            object_meta("allow-vcluster-host-api", tenant),
+            {"app": "vcluster", "release": release_name},
+            on_host,
         )
         chart_ref, repository = chart_source(chart, facts.registry)
         release = Release(
