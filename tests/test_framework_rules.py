@@ -50,7 +50,14 @@ def kafka(data_class: str, *, tenant: str = "risk", provider: str = provider_ref
 
 
 def virtual_cluster(
-    host: str, *, name: str = "search", server: str | None = None, chart: str = "vcluster", also: tuple[str, ...] = ()
+    host: str,
+    *,
+    name: str = "search",
+    server: str | None = None,
+    chart: str = "vcluster",
+    repo: str = "https://charts.loft.sh",
+    image: str = "loft-sh/kubernetes",
+    also: tuple[str, ...] = (),
 ) -> list[Registration]:
     """A vCluster release on ``host`` and the provider whose kubeconfig is built from it (and from
     ``also``), as :class:`strata.kube.VirtualCluster` makes them."""
@@ -61,7 +68,13 @@ def virtual_cluster(
             "chart": chart,
             "name": name,
             "namespace": name,
-            "values": {"exportKubeConfig": {"server": server or f"https://{name}.{name}:443"}},
+            "repositoryOpts": {"repo": repo},
+            "values": {
+                "controlPlane": {
+                    "distro": {"k8s": {"image": {"registry": "registry.fra-dc1.corp:5000", "repository": image}}}
+                },
+                "exportKubeConfig": {"server": server or f"https://{name}.{name}:443"},
+            },
         },
         host,
     )
@@ -131,8 +144,14 @@ def test_a_framework_inside_a_virtual_cluster_runs_where_its_host_does(pack: obj
 
 @pytest.mark.parametrize(
     "claim",
-    [{"server": "https://eks.us-east-1.example.com"}, {"chart": "my-cluster-api-kubeconfig"}, {"name": "other"}],
-    ids=["server-elsewhere", "not-vcluster", "another-releases-service"],
+    [
+        {"server": "https://eks.us-east-1.example.com"},
+        {"chart": "my-cluster-api-kubeconfig"},
+        {"repo": "https://charts.example.com"},  # a chart named vcluster, from someone else
+        {"image": "example/api-proxy"},  # vCluster running an image that could forward anywhere
+        {"name": "other"},
+    ],
+    ids=["server-elsewhere", "not-vcluster", "another-repository", "another-image", "another-releases-service"],
 )
 def test_a_kubeconfig_that_only_claims_a_virtual_cluster_is_not_believed(pack: object, claim: dict[str, str]) -> None:
     release, provider = virtual_cluster(provider_ref(), **{k: v for k, v in claim.items() if k != "name"})

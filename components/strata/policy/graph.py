@@ -22,9 +22,10 @@
   GKE DNS endpoint says its region). Other resources the kubeconfig happens to depend on (a
   bucket, a secret holding a token) are not clusters and place nothing. A kubeconfig printed by a
   local command or read from another cluster's objects could be any cluster's: it cannot be placed
-  — except a virtual cluster's: one built from a vCluster Helm release whose exported kubeconfig
-  names that release's own service (``https://<release>.<namespace>``) runs on the release's
-  cluster, and is placed there (the ``vc-<release>`` secret read beside it adds nothing).
+  — except a virtual cluster's: one built from a release of the vCluster chart (loft's, or an OCI
+  mirror's ``…/charts/vcluster``) running only vCluster's images, whose exported kubeconfig names
+  that release's own service (``https://<release>.<namespace>``), runs on the release's cluster
+  and is placed there (the ``vc-<release>`` secret read beside it adds nothing).
 * *Which* cluster a Kubernetes object is on (:meth:`StackGraph.cluster_identity`) is the same
   evidence, kept as names instead of places: the clusters and machines of this stack its provider's
   kubeconfig is built from, merged across every provider sharing one of them, so a program cannot
@@ -71,6 +72,32 @@ _GKE_DNS_HOST = re.compile(r"\.([a-z]+-[a-z]+\d+)\.gke\.goog$")
 #: A Helm release, and the chart a virtual cluster is (vCluster: ``vc-<release>`` holds its kubeconfig).
 HELM_RELEASE = "kubernetes:helm.sh/v3:Release"
 VCLUSTER_CHART = "vcluster"
+VCLUSTER_REPOSITORY = "https://charts.loft.sh"
+#: The repositories vCluster's own images live in (the syncer and the Kubernetes distribution).
+VCLUSTER_IMAGES = ("loft-sh/vcluster-oss", "loft-sh/vcluster", "loft-sh/kubernetes")
+
+
+def _only_vcluster_images(values: Any, depth: int = 0) -> bool:
+    """Every image a vCluster release's values set (``…image: {registry, repository}`` or a
+    reference) is one of vCluster's own repositories; an unknown or unreadable one is not."""
+    if depth > 32 or p.is_unknown(values):
+        return False
+    if isinstance(values, Mapping):
+        for key, value in values.items():
+            if key == "image" and value is not None:
+                ref = value.get("repository") if isinstance(value, Mapping) else value
+                if not isinstance(ref, str) or p.is_unknown(ref):
+                    return False
+                base = ref.split("@", 1)[0]
+                if ":" in base.rsplit("/", 1)[-1]:  # a tag, not a registry's port
+                    base = base.rsplit(":", 1)[0]
+                if not base.endswith(VCLUSTER_IMAGES):
+                    return False
+            elif not _only_vcluster_images(value, depth + 1):
+                return False
+    elif isinstance(values, list):
+        return all(_only_vcluster_images(v, depth + 1) for v in values)
+    return True
 
 
 def _vouches(release: PolicyResource, secret: PolicyResource) -> bool:
@@ -432,9 +459,12 @@ class StackGraph:
 
     def virtual_cluster(self, d: PolicyResource) -> bool:
         """Whether ``d`` is a virtual cluster a kubeconfig may be built from: a Helm release of the
-        vCluster chart whose exported kubeconfig names the release's own service in its own
-        namespace (``https://<release>.<namespace>``), so the API server it leads to is that
-        release's pods, on the release's cluster. Anything else read from a cluster is not."""
+        vCluster chart (loft's repository, or a ``…/charts/vcluster`` OCI mirror of it) running
+        vCluster's own images (any registry: mirrors and caches keep loft's repository names),
+        whose exported kubeconfig names the release's own service in its own namespace
+        (``https://<release>.<namespace>``), so the API server it leads to is that release's pods,
+        on the release's cluster. Anything else read from a cluster is not: another chart, or
+        vCluster running another image, could forward to any cluster."""
         if d.resource_type != HELM_RELEASE:
             return False
         chart = p.peek(d.props, "chart")[1]
@@ -442,7 +472,12 @@ class StackGraph:
         server = p.peek(d.props, "values.exportKubeConfig.server")[1]
         if not all(isinstance(x, str) and x for x in (chart, name, namespace, server)):
             return False
-        if chart.rsplit("/", 1)[-1] != VCLUSTER_CHART:
+        if chart.startswith("oci://"):
+            if not chart.endswith(f"/charts/{VCLUSTER_CHART}"):
+                return False
+        elif chart != VCLUSTER_CHART or p.peek(d.props, "repositoryOpts.repo")[1] != VCLUSTER_REPOSITORY:
+            return False
+        if not _only_vcluster_images(p.unproxied(p.peek(d.props, "values")[1])):
             return False
         host = urlparse(server)
         return host.scheme == "https" and host.hostname == f"{name}.{namespace}" and host.path in ("", "/")
