@@ -58,6 +58,9 @@ def virtual_cluster(
     repo: str = "https://charts.loft.sh",
     image: str = "loft-sh/kubernetes",
     also: tuple[str, ...] = (),
+    values: dict[str, Any] | None = None,
+    inputs: dict[str, Any] | None = None,
+    kubeconfig: str = UNKNOWN,
 ) -> list[Registration]:
     """A vCluster release on ``host`` and the provider whose kubeconfig is built from it (and from
     ``also``), as :class:`strata.kube.VirtualCluster` makes them."""
@@ -74,14 +77,16 @@ def virtual_cluster(
                     "distro": {"k8s": {"image": {"registry": "registry.fra-dc1.corp:5000", "repository": image}}}
                 },
                 "exportKubeConfig": {"server": server or f"https://{name}.{name}:443"},
+                **(values or {}),
             },
+            **(inputs or {}),
         },
         host,
     )
     provider = reg(
         f"{CLUSTER}$pulumi:providers:kubernetes",
         f"{name}-vcluster-k8s",
-        {"kubeconfig": UNKNOWN, "clusterIdentifier": f"strata/eu-prod/payments/{name}"},
+        {"kubeconfig": kubeconfig, "clusterIdentifier": f"strata/eu-prod/payments/{name}"},
         parent=CLUSTER_URN,
         prop_deps={"kubeconfig": (release.urn, *also)},
     )
@@ -149,11 +154,31 @@ def test_a_framework_inside_a_virtual_cluster_runs_where_its_host_does(pack: obj
         {"chart": "my-cluster-api-kubeconfig"},
         {"repo": "https://charts.example.com"},  # a chart named vcluster, from someone else
         {"image": "example/api-proxy"},  # vCluster running an image that could forward anywhere
+        {"image": "example/api-proxy-not-loft-sh/kubernetes"},
         {"name": "other"},
+        # vCluster settings that send its nodes, workloads or state elsewhere
+        {"values": {"privateNodes": {"enabled": True}}},
+        {"values": {"experimental": {"isolatedControlPlane": {"enabled": True, "kubeConfig": "us-workload"}}}},
+        {"values": {"controlPlane": {"backingStore": {"database": {"external": {"dataSource": "mysql://db.us"}}}}}},
+        # values the pack cannot read, manifests rewritten after rendering
+        {"inputs": {"valueYamlFiles": ["controlPlane: {statefulSet: {image: {repository: example/proxy}}}\n"]}},
+        {"inputs": {"postrender": "/usr/local/bin/swap-syncer"}},
     ],
-    ids=["server-elsewhere", "not-vcluster", "another-repository", "another-image", "another-releases-service"],
+    ids=[
+        "server-elsewhere",
+        "not-vcluster",
+        "another-repository",
+        "another-image",
+        "an-image-named-like-vclusters",
+        "another-releases-service",
+        "private-nodes",
+        "isolated-control-plane",
+        "external-backing-store",
+        "values-files",
+        "post-renderer",
+    ],
 )
-def test_a_kubeconfig_that_only_claims_a_virtual_cluster_is_not_believed(pack: object, claim: dict[str, str]) -> None:
+def test_a_kubeconfig_that_only_claims_a_virtual_cluster_is_not_believed(pack: object, claim: dict[str, Any]) -> None:
     release, provider = virtual_cluster(provider_ref(), **{k: v for k, v in claim.items() if k != "name"})
     if "name" in claim:  # the release's service is other.search; the kubeconfig names search.search
         release = k8s("helm.sh/v3:Release", release.name, {**release.inputs, "name": claim["name"]}, provider_ref())
@@ -170,3 +195,16 @@ def test_a_kubeconfig_from_a_virtual_cluster_and_a_us_cluster_is_judged_on_both(
     regs = [r for r in regs if r.name not in {"payments-cards", "payments-cards-admin"}]
     found = verdicts(pack, regs)
     assert set(found) == {(DCR, "docs-es")} and "US" in found[(DCR, "docs-es")]
+
+
+def test_a_known_kubeconfig_must_name_the_virtual_clusters_own_service(pack: object) -> None:
+    """Once the kubeconfig's text is known (at ``up``), built from a vCluster release is not
+    enough: its server must be that release's service."""
+    us = "apiVersion: v1\nclusters:\n- name: us\n  cluster:\n    server: https://k8s.us-east.example.com\n"
+    regs = [*platform(), *virtual_cluster(provider_ref(), kubeconfig=us), elasticsearch("personal-eu", VC)]
+    found = verdicts(pack, regs)
+    assert set(found) == {(DCR, "docs-es"), (DTA, "payments-cards")}
+    assert "names https://k8s.us-east.example.com, not its service https://search.search:443" in found[(DCR, "docs-es")]
+    own = us.replace("https://k8s.us-east.example.com", "https://search.search:443")
+    regs = [*platform(), *virtual_cluster(provider_ref(), kubeconfig=own), elasticsearch("personal-eu", VC)]
+    assert verdicts(pack, regs) == {}

@@ -77,6 +77,46 @@ VCLUSTER_REPOSITORY = "https://charts.loft.sh"
 VCLUSTER_IMAGES = ("loft-sh/vcluster-oss", "loft-sh/vcluster", "loft-sh/kubernetes")
 
 
+_DNS_LABEL = re.compile(r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?")
+#: The vCluster values a virtual cluster the pack believes may set (what Strata sets): anything
+#: else could send its workloads, nodes or state elsewhere (``privateNodes``, ``experimental``
+#: isolated control planes, an external backing store, ...).
+VCLUSTER_VALUES = (
+    "controlPlane.distro.k8s.enabled",
+    "controlPlane.distro.k8s.image.",
+    "controlPlane.distro.k8s.securityContext.",
+    "controlPlane.distro.k8s.resources.",
+    "controlPlane.statefulSet.image.",
+    "controlPlane.statefulSet.security.",
+    "controlPlane.statefulSet.resources.",
+    "exportKubeConfig.server",
+    "policies.podSecurityStandard",
+    "policies.resourceQuota.",
+    "policies.limitRange.",
+    "sync.toHost.pods.runtimeClassName",
+)
+
+
+def _only_allowed_values(values: Any) -> bool:
+    """Every value a vCluster release sets is under :data:`VCLUSTER_VALUES`."""
+
+    def leaves(node: Any, path: str, depth: int) -> Iterator[str]:
+        if depth > 32:
+            yield "(too deep)"
+        elif isinstance(node, Mapping) and node:
+            for k, v in node.items():
+                yield from leaves(v, f"{path}{k}.", depth + 1)
+        else:
+            yield path.rstrip(".")
+
+    if not isinstance(values, Mapping):
+        return values is None
+    return all(
+        any(leaf == a.rstrip(".") or (a.endswith(".") and leaf.startswith(a)) for a in VCLUSTER_VALUES)
+        for leaf in leaves(values, "", 0)
+    )
+
+
 def _only_vcluster_images(values: Any, depth: int = 0) -> bool:
     """Every image a vCluster release's values set (``…image: {registry, repository}`` or a
     reference) is one of vCluster's own repositories; an unknown or unreadable one is not."""
@@ -91,7 +131,7 @@ def _only_vcluster_images(values: Any, depth: int = 0) -> bool:
                 base = ref.split("@", 1)[0]
                 if ":" in base.rsplit("/", 1)[-1]:  # a tag, not a registry's port
                     base = base.rsplit(":", 1)[0]
-                if not base.endswith(VCLUSTER_IMAGES):
+                if not any(base == i or base.endswith(f"/{i}") for i in VCLUSTER_IMAGES):
                     return False
             elif not _only_vcluster_images(value, depth + 1):
                 return False
@@ -389,6 +429,7 @@ class StackGraph:
                 )
             return named
         deps = provider.property_dependencies.get("kubeconfig", [])
+        self._virtual_text(provider, deps, unknown, text)
         traced = self._trace(deps, provider.name)
         if traced or named:
             return traced | named
@@ -457,6 +498,24 @@ class StackGraph:
             else:
                 queue.extend(x for deps in d.property_dependencies.values() for x in deps)
 
+    def _virtual_text(self, provider: PolicyResource, deps: Sequence[PolicyResource], unknown: bool, text: Any) -> None:
+        """A kubeconfig built from a virtual cluster names only that virtual cluster's own service
+        once its text is known (at ``up``): one that names another server is not the virtual
+        cluster's, whatever it was built from. Raises :class:`Unplaced`."""
+        exported = {
+            str(p.peek(d.props, "values.exportKubeConfig.server")[1]).rstrip("/")
+            for d in deps
+            if self.virtual_cluster(d)
+        }
+        if not exported or unknown or not isinstance(text, str):
+            return
+        servers = {u.rstrip("/") for u in _SERVER.findall(text)}
+        if not servers or servers - exported:
+            raise Unplaced(
+                f"the kubeconfig of its provider {provider.name} is built from a virtual cluster but names "
+                f"{', '.join(sorted(servers)) or 'no server'}, not its service {', '.join(sorted(exported))}"
+            )
+
     def virtual_cluster(self, d: PolicyResource) -> bool:
         """Whether ``d`` is a virtual cluster a kubeconfig may be built from: a Helm release of the
         vCluster chart (loft's repository, or a ``…/charts/vcluster`` OCI mirror of it) running
@@ -472,12 +531,17 @@ class StackGraph:
         server = p.peek(d.props, "values.exportKubeConfig.server")[1]
         if not all(isinstance(x, str) and x for x in (chart, name, namespace, server)):
             return False
+        if not (_DNS_LABEL.fullmatch(name) and _DNS_LABEL.fullmatch(namespace)):
+            return False  # a Service is named after the release: a dotted name is not one
+        if any(p.peek(d.props, k)[0] or p.peek(d.props, k)[1] for k in ("valueYamlFiles", "postrender")):
+            return False  # values the pack cannot read, or manifests rewritten after rendering
         if chart.startswith("oci://"):
             if not chart.endswith(f"/charts/{VCLUSTER_CHART}"):
                 return False
         elif chart != VCLUSTER_CHART or p.peek(d.props, "repositoryOpts.repo")[1] != VCLUSTER_REPOSITORY:
             return False
-        if not _only_vcluster_images(p.unproxied(p.peek(d.props, "values")[1])):
+        values = p.unproxied(p.peek(d.props, "values")[1])
+        if not _only_vcluster_images(values) or not _only_allowed_values(values):
             return False
         host = urlparse(server)
         return host.scheme == "https" and host.hostname == f"{name}.{namespace}" and host.path in ("", "/")
@@ -534,6 +598,7 @@ class StackGraph:
             servers = {f"server {u}" for u in _SERVER.findall(text)} if isinstance(text, str) and not unknown else set()
             deps = provider.property_dependencies.get("kubeconfig", [])
             try:
+                self._virtual_text(provider, deps, unknown, text)
                 for d in self._sources(deps, provider.name):
                     found |= self._machine_tokens(d)
                 if not found:
