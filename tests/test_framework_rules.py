@@ -15,7 +15,7 @@ import pytest
 from strata.analyzer import Verdict, analyze, pack_policies, reconcile_config, running_pack
 from strata.offline import Registration
 
-from .policy_fixtures import CLUSTER, CLUSTER_URN, UNKNOWN, k8s, provider_ref, reg, run_of
+from .policy_fixtures import CLUSTER, CLUSTER_URN, PSA, UNKNOWN, k8s, provider_ref, reg, run_of
 from .test_tenancy_rules import AS_OF, CARDS, DCI, DCR, DTA, cards_cluster, platform
 
 PACK = Path(__file__).resolve().parents[1] / "policies"
@@ -142,9 +142,30 @@ def test_a_framework_inside_a_virtual_cluster_runs_where_its_host_does(pack: obj
     found = verdicts(pack, regs)
     assert set(found) == {(DCR, "docs-es")}
     assert "runs on a cluster in us-east-1 (US)" in found[(DCR, "docs-es")]
-    # a virtual cluster is a cluster of its own: its tenant does not share the dedicated tenant's
+    # a virtual cluster's pods run on its host's nodes: on the dedicated tenant's cluster it is a neighbour
     dedicated = [*platform(), *virtual_cluster(CARDS), elasticsearch("internal", VC)]
-    assert verdicts(pack, dedicated) == {}
+    found = verdicts(pack, dedicated)
+    assert set(found) == {(DTA, "payments-cards")}
+    assert "Elasticsearch docs-es of tenant search on its cluster" in found[(DTA, "payments-cards")]
+
+
+def test_a_dedicated_tenant_inside_a_virtual_cluster_on_a_shared_host_is_not_alone(pack: object) -> None:
+    """pci in a Namespace labelled dedicated inside a virtual cluster: the virtual cluster's pods
+    share the host's nodes with the host's other tenants."""
+    inner = k8s(
+        "core/v1:Namespace",
+        "search-inner",
+        {
+            "metadata": {
+                "name": "search",
+                "labels": {"strata.io/tenant": "search", "strata.io/isolation": "dedicated", **PSA},
+            }
+        },
+        VC,
+    )
+    regs = [*platform(), *virtual_cluster(provider_ref()), inner, kafka("pci", tenant="search", provider=VC)]
+    found = verdicts(pack, regs)
+    assert (DTA, "search-inner") in found and "of tenant risk on its cluster" in found[(DTA, "search-inner")]
 
 
 @pytest.mark.parametrize(

@@ -498,6 +498,22 @@ class StackGraph:
             else:
                 queue.extend(x for deps in d.property_dependencies.values() for x in deps)
 
+    def virtual_hosts(self, r: PolicyResource) -> frozenset[frozenset[str]]:
+        """For a Kubernetes object deployed into a virtual cluster: the identities of the clusters
+        the virtual clusters its provider's kubeconfig is built from run on (an empty identity for
+        one that cannot be established). Empty for an object on a real cluster."""
+        provider = self.by_urn.get(r.provider.urn) if r.provider is not None else None
+        if provider is None:
+            return frozenset()
+        out: set[frozenset[str]] = set()
+        for d in provider.property_dependencies.get("kubeconfig", []):
+            if self.virtual_cluster(d):
+                try:
+                    out.add(self.cluster_identity(d))
+                except Unplaced:
+                    out.add(frozenset())
+        return frozenset(out)
+
     def _virtual_text(self, provider: PolicyResource, deps: Sequence[PolicyResource], unknown: bool, text: Any) -> None:
         """A kubeconfig built from a virtual cluster names only that virtual cluster's own service
         once its text is known (at ``up``): one that names another server is not the virtual

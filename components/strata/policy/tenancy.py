@@ -96,6 +96,9 @@ class Cluster:
     provider: str  # the provider's URN ("" when the object names none)
     ids: frozenset[str]  # its identity; empty when it cannot be established
     why: str = ""  # why it cannot be established
+    #: For a virtual cluster: the identities of the clusters whose nodes run its pods (empty: one
+    #: that cannot be established).
+    hosts: frozenset[frozenset[str]] = frozenset()
 
     @property
     def identified(self) -> bool:
@@ -108,6 +111,20 @@ class Cluster:
         if self.identified and other.identified:
             return self.ids == other.ids
         return None
+
+    def shares_nodes(self, other: Cluster) -> bool | None:
+        """Whether pods of the two can run on the same nodes: the same cluster, or a virtual
+        cluster and its host, or two virtual clusters on one host. None: it cannot be told."""
+        same = self.same(other)
+        if same:
+            return True
+        mine = {self.ids, *self.hosts} if self.identified else set(self.hosts)
+        theirs = {other.ids, *other.hosts} if other.identified else set(other.hosts)
+        if (mine - {frozenset()}) & (theirs - {frozenset()}):
+            return True
+        if same is None or frozenset() in mine | theirs:
+            return None
+        return False
 
 
 @dataclass
@@ -263,7 +280,7 @@ class Tenancy:
         key = r.provider.urn if r.provider is not None else ""
         if key not in self._clusters:
             try:
-                self._clusters[key] = Cluster(key, self.graph.cluster_identity(r))
+                self._clusters[key] = Cluster(key, self.graph.cluster_identity(r), hosts=self.graph.virtual_hosts(r))
             except Unplaced as err:
                 self._clusters[key] = Cluster(key, frozenset(), str(err))
         return self._clusters[key]

@@ -10,7 +10,9 @@ cluster, so a program cannot hide a neighbour behind a second provider. The tena
 * any object that is, or may be, on that cluster belongs to another tenant — labelled with it (a Helm
   release: in its values), or in a namespace whose Namespace object is that tenant's — which covers
   another tenant's Namespace and the frameworks installed into it. An object whose cluster cannot be
-  established may be on this one, and counts;
+  established may be on this one, and counts; so does one inside a virtual cluster that runs on this
+  one (its pods run on these nodes), and, for a dedicated tenant inside a virtual cluster, any other
+  tenant's object on the virtual cluster's host;
 * a ConfigGroup on that cluster holds objects the pack cannot read.
 
 Objects with no tenant (the cluster's own: admission policies, the paved road) are not neighbours.
@@ -54,7 +56,7 @@ def check(args: StackValidationArgs, report: ReportViolation) -> None:
         found: list[str] = []
         pending: UnknownValueError | None = None
         for o in tenancy.objects:
-            same = o.cluster.same(ns.cluster)
+            same = o.cluster.shares_nodes(ns.cluster)  # a virtual cluster's pods run on its host's nodes
             if same is False:
                 continue
             try:
