@@ -359,3 +359,20 @@ def test_a_pci_tenant_on_a_namespace_fails_isolation(tmp_path: Path) -> None:
     assert code == 1
     assert {p for p, _ in _rules(doc)} == {"data-class-isolation"}
     assert "payments-cards-namespace" in {n for _, n in _rules(doc)}
+
+
+def test_pack_path_prints_the_pack_shipped_inside_the_package() -> None:
+    """A team repo has no ``policies/``: ``pulumi preview --policy-pack "$(strata pack-path)"`` runs
+    the pack the installed package carries, with the team's own Python (no virtualenv to build)."""
+    import strata.cli
+    from strata.analyzer import pack_policies, running_pack
+    from strata.policy.pack import RULES
+
+    result = RUN.invoke(app, ["pack-path"])
+    assert result.exit_code == 0, result.output
+    path = Path(result.stdout.strip())
+    assert path.is_absolute() and path == Path(strata.cli.__file__).resolve().parent / "policy" / "bundle"
+    project = yaml.safe_load((path / "PulumiPolicy.yaml").read_text(encoding="utf-8"))
+    assert project["runtime"] == "python"  # no `options.virtualenv`: the engine would not build one
+    with running_pack(path) as stub:
+        assert [p.name for p in pack_policies(stub)] == [meta.name for meta, _ in RULES]

@@ -566,6 +566,11 @@ def default_pack_dir(cwd: Path | None = None) -> Path:
     root = _project_root(cwd or Path.cwd())
     if root is not None and (root / "policies" / "PulumiPolicy.yaml").is_file():
         return root / "policies"
+    return bundled_pack()
+
+
+def bundled_pack() -> Path:
+    """The policy pack shipped inside the installed package (what ``strata pack-path`` prints)."""
     return Path(__file__).resolve().parent / "policy" / "bundle"
 
 
@@ -797,6 +802,13 @@ def schema(
     except OSError as exc:
         typer.echo(f"strata: cannot write {escape(str(output))}: {exc.strerror or exc}", err=True)
         raise typer.Exit(EXIT_OUTPUT) from None
+
+
+@app.command("pack-path")
+def pack_path() -> None:
+    """The directory of the policy pack shipped inside the installed package, for
+    ``pulumi preview --policy-pack "$(strata pack-path)"`` in a repository without ``policies/``."""
+    typer.echo(str(bundled_pack()))
 
 
 @app.callback()
