@@ -173,7 +173,7 @@ def test_the_stack_exports_the_role_that_administers_the_pools_clusters(eu_prod_
         config=config,
         secret_keys=secrets,
     )
-    assert set(exported) == {"environment", "core.eksAdminRoleArn", "apps.endpoint", "apps.kubeconfig"}
+    assert set(exported) == {"environment", "core.eksAdminRoleArn", "apps.endpoint", "apps.kubeconfig", "apps.facts"}
 
 
 def test_kubeconfig_authenticates_with_aws_eks_get_token() -> None:

@@ -328,3 +328,41 @@ def test_a_team_program_builds_frameworks_on_a_handle_the_same_way() -> None:
     (operator,) = operators(run).values()
     assert provider_of(operator) == "analytics-k8s" and operator.inputs["values"]["watchNamespaces"] == ["ledger"]
     assert not [r for r in run.registrations if r.type.startswith(("aws:", "gcp:", "command:"))]
+
+
+def test_the_program_exports_each_clusters_facts_and_frameworks_for_teams() -> None:
+    """Per cluster: its facts as plain values (where it runs, version, what it offers, capacity its
+    tenants' quotas leave) and each framework's outputs, beside its endpoint and secret kubeconfig."""
+    from pulumi.runtime.settings import get_root_resource
+
+    from strata.cli import offline_config
+    from strata.offline import run_offline
+    from strata.program import main
+
+    config, secrets = offline_config("platform:environment", stack_environment("eu-prod"))
+    _, (env, exported) = run_offline(
+        lambda: (main(today=TODAY), get_root_resource().outputs),  # type: ignore[union-attr]
+        project="platform",
+        stack="eu-prod",
+        config=config,
+        secret_keys=secrets,
+    )
+    assert {"analytics.facts", "payments.facts", "analytics.events", "analytics.batch", "analytics.search"} <= set(
+        exported
+    )
+    clusters = env.pools["eu-core"].clusters
+    analytics = clusters["analytics"].published_facts()
+    assert {k: analytics[k] for k in ("pool", "substrate", "region", "country", "jurisdictions", "version")} == {
+        "pool": "eu-core",
+        "substrate": "aws",
+        "region": "eu-central-1",
+        "country": "DE",
+        "jurisdictions": ["eu"],
+        "version": "1.36",
+    }
+    assert analytics["isolation"] == ["namespace", "virtual"] and analytics["runtimes"] == ["default", "kata"]
+    # 12 + 4 nodes of 16 vCPU / 64 GiB and one 96 / 384 metal host, less risk's and quants's quotas
+    assert analytics["capacityLeft"] == {"cpu": 352 - 64 - 32, "memoryGib": 1408 - 256 - 128}
+    assert analytics["storageClass"] == "gp3-encrypted"
+    payments = clusters["payments"].published_facts()
+    assert payments["isolation"] == [] and payments["capacityLeft"] == {"cpu": 0, "memoryGib": 0}  # cards' alone

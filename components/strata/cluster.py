@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pulumi
 from pulumi_kubernetes.provider import Provider as KubernetesProvider
@@ -102,6 +102,36 @@ class KubernetesCluster(pulumi.ComponentResource):
                 "kubeconfig": self.kubeconfig,
             }
         )
+
+    def published_facts(self) -> dict[str, Any]:
+        """What a team repo (and the policy pack's central config) needs to know of this cluster,
+        as plain values: where it runs, its version, what it offers, and the capacity its tenants'
+        quotas leave. Exported by the program as ``<cluster>.facts``; never a secret."""
+        f = self.handle.facts
+        quotas = [t.quota for t in self.plan.spec.tenants if t.quota is not None]
+        dedicated = any(t.isolation == "dedicated" for t in self.plan.spec.tenants)
+        return {
+            "environment": f.environment,
+            "pool": f.pool,
+            "cluster": f.cluster,
+            "substrate": f.substrate,
+            "region": f.region,
+            "site": f.site,
+            "country": f.country,
+            "jurisdictions": list(f.jurisdictions),
+            "version": f.version,
+            "zones": f.zones,
+            # a dedicated tenant's cluster takes no other tenant
+            "isolation": [] if dedicated else ["namespace", "virtual"],
+            "runtimes": ["default", *f.runtimes],
+            "storageClass": f.storage_class,
+            "registryMirror": f.registry,
+            "capacity": {"vcpus": f.vcpus, "memoryGib": f.memory_gib, "gpus": f.gpus},
+            "capacityLeft": {
+                "cpu": 0 if dedicated else f.vcpus - sum(q.cpu for q in quotas),
+                "memoryGib": 0 if dedicated else f.memory_gib - sum(q.memory_gib for q in quotas),
+            },
+        }
 
     def _facts(self, pool: ResourcePool) -> ClusterFacts:
         pool_plan, plan = pool.plan, self.plan

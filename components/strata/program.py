@@ -36,6 +36,9 @@ def main(today: dt.date | None = None) -> Environment:
         for cname, cluster in pool.clusters.items():
             pulumi.export(f"{cname}.endpoint", cluster.endpoint)
             pulumi.export(f"{cname}.kubeconfig", cluster.kubeconfig)
+            pulumi.export(f"{cname}.facts", cluster.published_facts())
+            for fname, framework in cluster.frameworks.items():  # addresses and secret names
+                pulumi.export(f"{cname}.{fname}", framework.outputs)
             for tname, tenant in cluster.tenants.items():
                 if tenant.virtual is not None:  # a virtual tenant's own cluster (a secret)
                     pulumi.export(f"{cname}.{tname}.kubeconfig", tenant.virtual.kubeconfig)
