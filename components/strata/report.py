@@ -187,7 +187,7 @@ def _cluster_doc(c: ClusterPlan, p: PoolPlan) -> dict[str, Any]:
 def _with_frameworks(p: PoolPlan, c: ClusterPlan) -> dict[str, Any]:
     """The paved road and the frameworks; the frameworks' images join the add-ons' in ``images``."""
     doc = _addons_doc(p, c)
-    images = next((a.name for a in cluster_addons(load_catalog(), p, c) if a.need == "images"), None)
+    images = next((a["name"] for a in doc["addons"] if a["need"] == "images"), None)
     fw = _frameworks_doc(p, c, images)
     doc["images"] = [*doc["images"], *fw["frameworkImages"]]
     return {**doc, "frameworks": fw["frameworks"]}

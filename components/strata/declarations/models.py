@@ -598,15 +598,20 @@ class FrameworkSpec(Spec):
     size: MemberSize = MemberSize(cpu=2, memory_gib=8)
     """What each member requests (and is limited to): drawn from the tenant's quota."""
 
+    #: The field counting the framework's members (``brokers``, ``executors``, ...).
+    _members: ClassVar[str]
+
     @property
     def member_count(self) -> int:
         """How many members the framework runs (brokers, nodes, executors, task managers)."""
-        raise NotImplementedError
+        count: int = getattr(self, self._members)
+        return count
 
     @property
     def storage_per_member(self) -> float:
-        """Persistent storage per member in GiB (0: none)."""
-        return 0
+        """Persistent storage per member in GiB (0: none: the kind keeps no volumes)."""
+        storage: float = getattr(self, "storage_gib", 0)
+        return storage
 
 
 class KafkaSpec(FrameworkSpec):
@@ -618,13 +623,7 @@ class KafkaSpec(FrameworkSpec):
     storage_gib: Count = Field(100, gt=0)
     """Storage per broker, in GiB."""
 
-    @property
-    def member_count(self) -> int:
-        return self.brokers
-
-    @property
-    def storage_per_member(self) -> float:
-        return self.storage_gib
+    _members: ClassVar[str] = "brokers"
 
 
 class SparkSpec(FrameworkSpec):
@@ -636,9 +635,7 @@ class SparkSpec(FrameworkSpec):
     executors: Count = Field(2, ge=1)
     """Executors the tenant's Spark applications run at once, reserved in its quota (with a driver)."""
 
-    @property
-    def member_count(self) -> int:
-        return self.executors
+    _members: ClassVar[str] = "executors"
 
 
 class FlinkSpec(FrameworkSpec):
@@ -652,9 +649,7 @@ class FlinkSpec(FrameworkSpec):
     slots: Count = Field(2, ge=1)
     """Task slots per task manager."""
 
-    @property
-    def member_count(self) -> int:
-        return self.task_managers
+    _members: ClassVar[str] = "task_managers"
 
 
 class ElasticsearchSpec(FrameworkSpec):
@@ -665,13 +660,7 @@ class ElasticsearchSpec(FrameworkSpec):
     storage_gib: Count = Field(100, gt=0)
     """Storage per node, in GiB."""
 
-    @property
-    def member_count(self) -> int:
-        return self.nodes
-
-    @property
-    def storage_per_member(self) -> float:
-        return self.storage_gib
+    _members: ClassVar[str] = "nodes"
 
 
 FRAMEWORK_KINDS = ("kafka", "spark", "flink", "elasticsearch")

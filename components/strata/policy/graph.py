@@ -194,6 +194,7 @@ class StackGraph:
         self._open: set[str] = set()
         self._clusters: dict[str, Places | BaseException] = {}
         self._identities: dict[str, frozenset[str] | Unplaced] | None = None
+        self._virtual: dict[str, bool] = {}
 
     # ------------------------------------------------------------------ any resource
 
@@ -540,6 +541,11 @@ class StackGraph:
         (``https://<release>.<namespace>``), so the API server it leads to is that release's pods,
         on the release's cluster. Anything else read from a cluster is not: another chart, or
         vCluster running another image, could forward to any cluster."""
+        if d.urn not in self._virtual:
+            self._virtual[d.urn] = self._is_virtual_cluster(d)
+        return self._virtual[d.urn]
+
+    def _is_virtual_cluster(self, d: PolicyResource) -> bool:
         if d.resource_type != HELM_RELEASE:
             return False
         chart = p.peek(d.props, "chart")[1]
