@@ -514,6 +514,52 @@ def p_k8s_on_eks_in_eu() -> None:
     namespace("risk", eks("apps"))
 
 
+def _kafka_in_a_virtual_cluster(extra_values: dict[str, Any]) -> None:
+    """A vCluster release on an EKS cluster in Frankfurt (the values Strata sets, plus
+    ``extra_values``), a provider built from it and the kubeconfig secret it writes, and a
+    personal-eu Kafka inside it."""
+    host = eks("apps")
+    release = k8s.helm.v3.Release(
+        "search-vcluster",
+        name="search",
+        chart="vcluster",
+        version="0.36.1",
+        namespace="search",
+        repository_opts=k8s.helm.v3.RepositoryOptsArgs(repo="https://charts.loft.sh"),
+        values={
+            "controlPlane": {"distro": {"k8s": {"enabled": True, "image": {"repository": "loft-sh/kubernetes"}}}},
+            "exportKubeConfig": {"server": "https://search.search:443"},
+            **extra_values,
+        },
+        opts=_opts(host),
+    )
+    secret = k8s.core.v1.Secret.get("search-kubeconfig", "search/vc-search", opts=_opts(host))
+    inside = k8s.Provider("search-k8s", kubeconfig=pulumi.Output.all(release.status, secret.data).apply(str))
+    labels = {"strata.io/tenant": "search", "dataclass.strata.io/personal-eu": "true"}
+    k8s.apiextensions.CustomResource(
+        "events",
+        api_version="kafka.strimzi.io/v1",
+        kind="Kafka",
+        metadata={"name": "events", "namespace": "search", "labels": labels},
+        spec={"kafka": {"listeners": [{"name": "tls", "port": 9093, "type": "internal", "tls": True}]}},
+        opts=_opts(inside),
+    )
+
+
+@program("a personal-eu Kafka inside a vCluster on an EKS cluster in Frankfurt: placed where its host is", AWS_EU)
+def p_k8s_kafka_in_a_virtual_cluster_in_eu() -> None:
+    _kafka_in_a_virtual_cluster({})
+
+
+@program(
+    "the same vCluster with private nodes (its pods may run on nodes anywhere): not believed",
+    AWS_EU,
+    {(DCR, "events")},
+)
+def p_red_k8s_kafka_in_a_virtual_cluster_with_private_nodes() -> None:
+    _kafka_in_a_virtual_cluster({"privateNodes": {"enabled": True}})
+
+
 @program(
     "the same cluster built through an explicit provider in us-east-1",
     AWS_EU,
